@@ -1,0 +1,339 @@
+//! In-memory datasets (`Images`, `LabelledImages`, `Dataset`), the padding /
+//! scaling preprocessing, and loading the four IDX files of a directory.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::checksum::{self, SUMS_FILE};
+use crate::idx::{parse_idx_images_ref, parse_idx_labels, read_maybe_gz};
+use crate::DataError;
+
+/// Side of a raw MNIST image, in pixels.
+pub const RAW_SIDE: usize = 28;
+/// Zero pixels added on every side of a raw image.
+pub const PADDING: usize = 2;
+/// Side of a preprocessed image: 28 + 2 * 2 = 32.
+pub const IMAGE_SIDE: usize = RAW_SIDE + 2 * PADDING;
+/// Number of values of one flattened, preprocessed image (32 * 32).
+pub const INPUT_DIM: usize = IMAGE_SIDE * IMAGE_SIDE;
+
+/// Base name of the training-images file (a `.gz` suffix is also accepted).
+pub const TRAIN_IMAGES_FILE: &str = "train-images-idx3-ubyte";
+/// Base name of the training-labels file (a `.gz` suffix is also accepted).
+pub const TRAIN_LABELS_FILE: &str = "train-labels-idx1-ubyte";
+/// Base name of the test-images file (a `.gz` suffix is also accepted).
+pub const TEST_IMAGES_FILE: &str = "t10k-images-idx3-ubyte";
+/// Base name of the test-labels file (a `.gz` suffix is also accepted).
+pub const TEST_LABELS_FILE: &str = "t10k-labels-idx1-ubyte";
+
+/// Row-major images, each `INPUT_DIM` f32 in `[0, 1]` (32x32, row-major).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Images {
+    /// `len * INPUT_DIM` values, image after image.
+    pub pixels: Vec<f32>,
+    /// Number of images.
+    pub len: usize,
+}
+
+impl Images {
+    /// Build from flattened pixels; panics unless `pixels.len()` is a multiple of `INPUT_DIM`.
+    pub fn from_pixels(pixels: Vec<f32>) -> Images {
+        assert_eq!(
+            pixels.len() % INPUT_DIM,
+            0,
+            "pixels not a multiple of INPUT_DIM"
+        );
+        let len = pixels.len() / INPUT_DIM;
+        Images { pixels, len }
+    }
+
+    /// The `INPUT_DIM` values of image `i` (panics when `i >= len`).
+    pub fn row(&self, i: usize) -> &[f32] {
+        assert!(
+            i < self.len,
+            "image index {i} out of range (len {})",
+            self.len
+        );
+        &self.pixels[i * INPUT_DIM..(i + 1) * INPUT_DIM]
+    }
+
+    /// A new `Images` holding the images at `indices`, in that order
+    /// (repeats allowed; panics on an out-of-range index).
+    pub fn select(&self, indices: &[usize]) -> Images {
+        let mut pixels = Vec::with_capacity(indices.len() * INPUT_DIM);
+        for &i in indices {
+            pixels.extend_from_slice(self.row(i));
+        }
+        Images {
+            pixels,
+            len: indices.len(),
+        }
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first `min(n, len)` images.
+    pub fn take_first(&self, n: usize) -> Images {
+        let n = n.min(self.len);
+        Images {
+            pixels: self.pixels[..n * INPUT_DIM].to_vec(),
+            len: n,
+        }
+    }
+
+    /// Iterate over the images, each a slice of `INPUT_DIM` values.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, f32> {
+        self.pixels.chunks_exact(INPUT_DIM)
+    }
+}
+
+/// Images together with their digit labels (`labels[i]` belongs to image `i`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LabelledImages {
+    /// The preprocessed images.
+    pub images: Images,
+    /// One label in `0..10` per image.
+    pub labels: Vec<u8>,
+}
+
+impl LabelledImages {
+    /// The images and labels at `indices`, in that order (panics on an out-of-range index).
+    pub fn select(&self, indices: &[usize]) -> LabelledImages {
+        LabelledImages {
+            images: self.images.select(indices),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.images.len()
+    }
+
+    /// True when there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
+
+    /// Number of images of each class `0..10`.
+    pub fn class_counts(&self) -> [usize; 10] {
+        let mut counts = [0; 10];
+        for &l in &self.labels {
+            counts[l as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// A loaded dataset: the 60k official training images and the 10k test images
+/// (counts as found in the files), preprocessed to 32x32 f32 in `[0, 1]`.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// Dataset name, e.g. `"mnist"`.
+    pub name: String,
+    /// The official training set (split further with [`crate::split`]).
+    pub train: LabelledImages,
+    /// The official test set.
+    pub test: LabelledImages,
+}
+
+/// Preprocess raw 28x28 u8 images: zero-pad 2 pixels on every side to 32x32
+/// and divide by 255. Panics unless `raw.len() == count * 28 * 28`.
+pub fn pad_and_scale(raw: &[u8], count: usize) -> Images {
+    assert_eq!(
+        raw.len(),
+        count * RAW_SIDE * RAW_SIDE,
+        "raw length mismatch"
+    );
+    let lut: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
+    let mut pixels = vec![0.0f32; count * INPUT_DIM];
+    for (src, dst) in raw
+        .chunks_exact(RAW_SIDE * RAW_SIDE)
+        .zip(pixels.chunks_exact_mut(INPUT_DIM))
+    {
+        for (r, src_row) in src.chunks_exact(RAW_SIDE).enumerate() {
+            let start = (r + PADDING) * IMAGE_SIDE + PADDING;
+            for (d, &s) in dst[start..start + RAW_SIDE].iter_mut().zip(src_row) {
+                *d = lut[s as usize];
+            }
+        }
+    }
+    Images { pixels, len: count }
+}
+
+/// Find `<base>.gz` or `<base>` in `dir`, in that order.
+fn locate(dir: &Path, base: &str) -> Result<PathBuf, DataError> {
+    let tried = vec![format!("{base}.gz"), base.to_string()];
+    for name in &tried {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    Err(DataError::MissingFile {
+        dir: dir.to_path_buf(),
+        tried,
+    })
+}
+
+/// Checksums of a directory: `None` when it has no `SHA256SUMS`.
+struct Sums {
+    path: PathBuf,
+    map: HashMap<String, String>,
+}
+
+/// Read (and decompress) one file, verifying it against `sums` under `base`.
+fn read_verified(path: &Path, base: &str, sums: Option<&Sums>) -> Result<Vec<u8>, DataError> {
+    let bytes = read_maybe_gz(path)?;
+    if let Some(sums) = sums {
+        let expected = sums
+            .map
+            .get(base)
+            .ok_or_else(|| DataError::ChecksumUnlisted {
+                sums: sums.path.clone(),
+                name: base.to_string(),
+            })?;
+        checksum::verify(&bytes, expected, path)?;
+    }
+    Ok(bytes)
+}
+
+fn load_images(path: &Path, base: &str, sums: Option<&Sums>) -> Result<Images, DataError> {
+    let bytes = read_verified(path, base, sums)?;
+    let (count, rows, cols, raw) = parse_idx_images_ref(&bytes, path)?;
+    if rows != RAW_SIDE || cols != RAW_SIDE {
+        return Err(DataError::DimensionMismatch {
+            path: path.to_path_buf(),
+            detail: format!("images are {rows}x{cols}, expected {RAW_SIDE}x{RAW_SIDE}"),
+        });
+    }
+    Ok(pad_and_scale(raw, count))
+}
+
+fn load_labels(path: &Path, base: &str, sums: Option<&Sums>) -> Result<Vec<u8>, DataError> {
+    parse_idx_labels(&read_verified(path, base, sums)?, path)
+}
+
+fn pair(
+    images: Images,
+    labels: Vec<u8>,
+    images_path: &Path,
+    labels_path: &Path,
+) -> Result<LabelledImages, DataError> {
+    if images.len() != labels.len() {
+        return Err(DataError::DimensionMismatch {
+            path: labels_path.to_path_buf(),
+            detail: format!(
+                "{} labels but {} images in {}",
+                labels.len(),
+                images.len(),
+                images_path.display()
+            ),
+        });
+    }
+    Ok(LabelledImages { images, labels })
+}
+
+/// Load the four IDX files of `dir` (each `<file>.gz` or raw `<file>`, gzip
+/// detected by content) and preprocess the images.
+///
+/// When `dir/SHA256SUMS` exists, each of the four files must be listed there
+/// under its name without `.gz`, and the SHA-256 of its decompressed bytes must
+/// match; without that file nothing is verified. Images must be 28x28 and each
+/// image file must have as many images as its label file has labels.
+/// The training images are read on a second thread.
+pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
+    if !dir.is_dir() {
+        return Err(DataError::MissingDir {
+            path: dir.to_path_buf(),
+        });
+    }
+    let train_images_path = locate(dir, TRAIN_IMAGES_FILE)?;
+    let train_labels_path = locate(dir, TRAIN_LABELS_FILE)?;
+    let test_images_path = locate(dir, TEST_IMAGES_FILE)?;
+    let test_labels_path = locate(dir, TEST_LABELS_FILE)?;
+    let sums_path = dir.join(SUMS_FILE);
+    let sums = if sums_path.is_file() {
+        Some(Sums {
+            map: checksum::read_sums(&sums_path)?,
+            path: sums_path,
+        })
+    } else {
+        None
+    };
+    let sums = sums.as_ref();
+
+    let (train_images, rest) = std::thread::scope(|s| {
+        let handle = s.spawn(|| load_images(&train_images_path, TRAIN_IMAGES_FILE, sums));
+        let rest = (|| {
+            let train_labels = load_labels(&train_labels_path, TRAIN_LABELS_FILE, sums)?;
+            let test_images = load_images(&test_images_path, TEST_IMAGES_FILE, sums)?;
+            let test_labels = load_labels(&test_labels_path, TEST_LABELS_FILE, sums)?;
+            Ok::<_, DataError>((train_labels, test_images, test_labels))
+        })();
+        let train_images = handle.join().expect("image loading thread panicked");
+        (train_images, rest)
+    });
+    let train_images = train_images?;
+    let (train_labels, test_images, test_labels) = rest?;
+    Ok(Dataset {
+        name: name.to_string(),
+        train: pair(
+            train_images,
+            train_labels,
+            &train_images_path,
+            &train_labels_path,
+        )?,
+        test: pair(
+            test_images,
+            test_labels,
+            &test_images_path,
+            &test_labels_path,
+        )?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pad_and_scale_places_pixels() {
+        let mut raw = vec![0u8; 2 * 784];
+        raw[0] = 255; // image 0, (0,0)
+        raw[784 + 27 * 28 + 27] = 51; // image 1, (27,27)
+        let im = pad_and_scale(&raw, 2);
+        assert_eq!(im.len(), 2);
+        assert_eq!(im.row(0)[2 * 32 + 2], 1.0);
+        assert_eq!(im.row(1)[29 * 32 + 29], 0.2);
+        assert_eq!(im.pixels.iter().filter(|&&v| v != 0.0).count(), 2);
+    }
+
+    #[test]
+    fn select_and_take_first() {
+        let im = Images::from_pixels((0..3 * INPUT_DIM).map(|i| (i / INPUT_DIM) as f32).collect());
+        let s = im.select(&[2, 0, 2]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.row(0)[0], 2.0);
+        assert_eq!(s.row(1)[5], 0.0);
+        assert_eq!(im.take_first(2).len(), 2);
+        assert_eq!(im.take_first(10).len(), 3);
+        assert!(im.take_first(0).is_empty());
+        let li = LabelledImages {
+            images: im,
+            labels: vec![7, 8, 9],
+        };
+        let sl = li.select(&[1]);
+        assert_eq!(sl.labels, vec![8]);
+        assert_eq!(sl.images.row(0)[0], 1.0);
+        assert_eq!(li.class_counts()[9], 1);
+    }
+}

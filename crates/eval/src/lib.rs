@@ -1,0 +1,12 @@
+//! Downstream tasks of the autoencoder bake-off.
+//!
+//! The crate is split into two halves that never mix: modules such as
+//! [`roc`], [`clustering`] and [`reduction`] *compute* the downstream
+//! results (numbers, curves, 2-D embeddings) from latent codes and scores,
+//! and [`render`] only *draws* already computed results into PNG and GIF
+//! files. Nothing here prints.
+
+pub mod clustering;
+pub mod reduction;
+pub mod render;
+pub mod roc;

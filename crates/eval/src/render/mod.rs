@@ -1,0 +1,1 @@
+//! Rendering of computed results to PNG and GIF files (no computing).

@@ -1,0 +1,260 @@
+//! An autoencoder built from a [`Variant`]: encoder, bottleneck and decoder, with the
+//! training step (forward, loss, backward) and the inference paths.
+
+use rand::{Rng, RngCore};
+use rand_distr::StandardNormal;
+
+use crate::bottleneck::{Bottleneck, LatentMode};
+use crate::loss::{bce_loss_and_grad, bce_per_image, sigmoid};
+use crate::network::Network;
+use crate::param::{NamedTensor, NamedTensorMut, Param};
+use crate::variant::{NetworkKind, Schedule, Variant};
+
+/// Rows per chunk on the inference paths: large enough for efficient matrix products,
+/// small enough to keep memory flat whatever the data size.
+pub const INFERENCE_CHUNK: usize = 2048;
+
+/// The two parts of the training objective, each averaged over the batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Losses {
+    /// BCE summed over pixels, averaged over images.
+    pub recon: f64,
+    /// The bottleneck's loss.
+    pub bottleneck: f64,
+}
+
+impl Losses {
+    /// `recon + bottleneck`.
+    pub fn total(&self) -> f64 {
+        self.recon + self.bottleneck
+    }
+}
+
+/// A variant's network at one latent size.
+#[derive(Debug)]
+pub struct Autoencoder {
+    /// What was built.
+    pub variant: Variant,
+    /// Size of the latent code `z`.
+    pub latent_dim: usize,
+    /// Encoder, producing `e`.
+    pub encoder: Network,
+    /// Bottleneck, `e -> z`.
+    pub bottleneck: Box<dyn Bottleneck>,
+    /// Decoder, producing logits.
+    pub decoder: Network,
+    noisy_input: Vec<f32>,
+    grad_logits: Vec<f32>,
+}
+
+impl Autoencoder {
+    /// Builds `variant` at `latent_dim` for inputs of `input_dim` pixels, drawing the initial
+    /// weights from `rng` (PyTorch's default initialisation).
+    pub fn new(variant: &Variant, latent_dim: usize, input_dim: usize, rng: &mut impl Rng) -> Self {
+        let encoded_dim = variant.bottleneck.encoded_dim(latent_dim);
+        let (encoder, decoder) = match variant.network {
+            NetworkKind::Shallow => (
+                Network::shallow_encoder(input_dim, encoded_dim, rng),
+                Network::shallow_decoder(latent_dim, input_dim, rng),
+            ),
+            NetworkKind::Dense => (
+                Network::dense_encoder(input_dim, encoded_dim, rng),
+                Network::dense_decoder(latent_dim, input_dim, rng),
+            ),
+        };
+        let bottleneck = variant.bottleneck.build(latent_dim, rng);
+        Self {
+            variant: variant.clone(),
+            latent_dim,
+            encoder,
+            bottleneck,
+            decoder,
+            noisy_input: Vec::new(),
+            grad_logits: Vec::new(),
+        }
+    }
+
+    /// Number of trainable scalars of encoder and decoder (weights, biases, BN affine), the
+    /// count SPEC tabulates; bottleneck parameters (the vq codebook) are not included.
+    pub fn network_param_count(&self) -> usize {
+        self.encoder.param_count() + self.decoder.param_count()
+    }
+
+    /// Training stages of this variant's schedule: the number of stages.
+    pub fn num_stages(&self) -> usize {
+        match self.variant.schedule {
+            Schedule::Joint => 1,
+            Schedule::GreedyLayerwise => self.encoder.blocks.len(),
+        }
+    }
+
+    /// Configures stage `stage` (1-based) of the schedule. For the greedy schedule, stage `k`
+    /// runs the outer `k` encoder and decoder blocks and freezes those of earlier stages
+    /// (their BatchNorm then runs on running statistics); blocks not yet reached are frozen
+    /// too, so the optimizer leaves them alone. The last stage is the full network.
+    pub fn set_stage(&mut self, stage: usize) {
+        assert!((1..=self.num_stages()).contains(&stage), "stage {stage} out of range");
+        if self.variant.schedule == Schedule::Joint {
+            return;
+        }
+        let depth = self.encoder.blocks.len();
+        self.encoder.set_active(0..stage);
+        self.decoder.set_active(depth - stage..depth);
+        for (i, b) in self.encoder.blocks.iter_mut().enumerate() {
+            b.set_frozen(i + 1 != stage);
+        }
+        for (i, b) in self.decoder.blocks.iter_mut().enumerate() {
+            b.set_frozen(i != depth - stage);
+        }
+    }
+
+    /// Leaves any schedule stage: the full network, nothing frozen.
+    pub fn set_full(&mut self) {
+        let (e, d) = (self.encoder.blocks.len(), self.decoder.blocks.len());
+        self.encoder.set_active(0..e);
+        self.decoder.set_active(0..d);
+        self.encoder.blocks.iter_mut().for_each(|b| b.set_frozen(false));
+        self.decoder.blocks.iter_mut().for_each(|b| b.set_frozen(false));
+    }
+
+    /// One training forward and backward pass on `n` rows of `x`: input noise (if the variant
+    /// has it), BatchNorm in training mode, loss, and gradients left in the parameters.
+    pub fn forward_backward(&mut self, x: &[f32], n: usize, rng: &mut dyn RngCore) -> Losses {
+        let noisy = match self.variant.input_noise {
+            Some(sd) => {
+                self.noisy_input.clear();
+                self.noisy_input.extend(x[..n * self.encoder.in_dim()].iter().map(|&v| {
+                    let noise: f32 = rng.sample(StandardNormal);
+                    (v + sd * noise).clamp(0.0, 1.0)
+                }));
+                true
+            }
+            None => false,
+        };
+        let input: &[f32] = if noisy { &self.noisy_input } else { x };
+        let e = self.encoder.forward(input, n, true);
+        let bottleneck_loss = self.bottleneck.forward(e, n, LatentMode::Sampled, rng);
+        let logits = self.decoder.forward(self.bottleneck.latent(), n, true);
+        let recon = bce_loss_and_grad(logits, &x[..logits.len()], n, &mut self.grad_logits);
+        let grad_z = self
+            .decoder
+            .backward(self.bottleneck.latent(), &self.grad_logits, n, true)
+            .expect("input gradient requested");
+        let grad_e = self.bottleneck.backward(self.encoder.output(), grad_z, n);
+        self.encoder.backward(input, grad_e, n, false);
+        Losses { recon, bottleneck: bottleneck_loss }
+    }
+
+    /// Losses in eval mode (no input noise, BatchNorm on running statistics), averaged over
+    /// all `x.len() / input_dim` rows, computed in chunks.
+    pub fn evaluate(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Losses {
+        let width = self.encoder.in_dim();
+        let total_rows = x.len() / width;
+        let mut sum = Losses::default();
+        for chunk in x.chunks(INFERENCE_CHUNK * width) {
+            let n = chunk.len() / width;
+            let e = self.encoder.forward(chunk, n, false);
+            let bottleneck = self.bottleneck.forward(e, n, mode, rng);
+            let logits = self.decoder.forward(self.bottleneck.latent(), n, false);
+            let recon: f64 = bce_per_image(logits, chunk, width).iter().map(|&v| v as f64).sum();
+            sum.recon += recon;
+            sum.bottleneck += bottleneck * n as f64;
+        }
+        Losses { recon: sum.recon / total_rows as f64, bottleneck: sum.bottleneck / total_rows as f64 }
+    }
+
+    /// Encoder outputs `e` (before the bottleneck) in eval mode, `[rows, encoded_dim]`.
+    pub fn encode(&mut self, x: &[f32]) -> Vec<f32> {
+        let width = self.encoder.in_dim();
+        let mut out = Vec::with_capacity(x.len() / width * self.encoder.out_dim());
+        for chunk in x.chunks(INFERENCE_CHUNK * width) {
+            out.extend_from_slice(self.encoder.forward(chunk, chunk.len() / width, false));
+        }
+        out
+    }
+
+    /// Latent codes `z` of encoder outputs `e` (after the bottleneck), `[rows, latent_dim]`.
+    pub fn bottleneck_codes(&mut self, e: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+        let width = self.encoder.out_dim();
+        let mut out = Vec::with_capacity(e.len() / width * self.latent_dim);
+        for chunk in e.chunks(INFERENCE_CHUNK * width) {
+            self.bottleneck.forward(chunk, chunk.len() / width, mode, rng);
+            out.extend_from_slice(self.bottleneck.latent());
+        }
+        out
+    }
+
+    /// Latent codes of images: [`Autoencoder::encode`] then [`Autoencoder::bottleneck_codes`].
+    pub fn latent_codes(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+        let e = self.encode(x);
+        self.bottleneck_codes(&e, mode, rng)
+    }
+
+    /// Decoder logits of latent codes in eval mode, `[rows, input_dim]`.
+    pub fn decode_logits(&mut self, z: &[f32]) -> Vec<f32> {
+        let width = self.decoder.in_dim();
+        let mut out = Vec::with_capacity(z.len() / width * self.decoder.out_dim());
+        for chunk in z.chunks(INFERENCE_CHUNK * width) {
+            out.extend_from_slice(self.decoder.forward(chunk, chunk.len() / width, false));
+        }
+        out
+    }
+
+    /// Decoded images (sigmoid of the logits) of latent codes, in eval mode.
+    pub fn decode(&mut self, z: &[f32]) -> Vec<f32> {
+        let mut out = self.decode_logits(z);
+        out.iter_mut().for_each(|v| *v = sigmoid(*v));
+        out
+    }
+
+    /// Per-image reconstruction BCE (summed over pixels) in eval mode: the reconstruction
+    /// metric and the anomaly score.
+    pub fn reconstruction_errors(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+        let width = self.encoder.in_dim();
+        let mut out = Vec::with_capacity(x.len() / width);
+        for chunk in x.chunks(INFERENCE_CHUNK * width) {
+            let z = self.latent_codes(chunk, mode, rng);
+            let logits = self.decode_logits(&z);
+            out.extend(bce_per_image(&logits, chunk, width));
+        }
+        out
+    }
+
+    /// Reconstructions (probabilities) of images in eval mode.
+    pub fn reconstruct(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+        let z = self.latent_codes(x, mode, rng);
+        self.decode(&z)
+    }
+
+    /// `n` latent codes from the variant's prior, or `None` if it cannot sample.
+    pub fn sample_latents(&self, n: usize, rng: &mut dyn RngCore) -> Option<Vec<f32>> {
+        self.bottleneck.sample(n, rng)
+    }
+
+    /// Every trainable parameter in a fixed order (encoder, bottleneck, decoder).
+    pub fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut out = Vec::new();
+        self.encoder.params_mut(&mut out);
+        self.bottleneck.params_mut(&mut out);
+        self.decoder.params_mut(&mut out);
+        out
+    }
+
+    /// Every tensor of the model (parameters and BatchNorm buffers) under its checkpoint key.
+    pub fn named_tensors(&self) -> Vec<NamedTensor<'_>> {
+        let mut out = Vec::new();
+        self.encoder.named_tensors("encoder", &mut out);
+        self.bottleneck.named_tensors("bottleneck", &mut out);
+        self.decoder.named_tensors("decoder", &mut out);
+        out
+    }
+
+    /// Mutable views of the same tensors, for loading a checkpoint.
+    pub fn named_tensors_mut(&mut self) -> Vec<NamedTensorMut<'_>> {
+        let mut out = Vec::new();
+        self.encoder.named_tensors_mut("encoder", &mut out);
+        self.bottleneck.named_tensors_mut("bottleneck", &mut out);
+        self.decoder.named_tensors_mut("decoder", &mut out);
+        out
+    }
+}

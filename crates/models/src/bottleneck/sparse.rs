@@ -1,0 +1,66 @@
+//! The sparse bottleneck: sigmoid activations pushed towards a target mean by a KL penalty.
+
+use rand::RngCore;
+
+use super::{Bottleneck, LatentMode};
+
+/// `z = sigmoid(e)`; loss `beta * sum_j KL(p || q_j)` with `q_j` the batch mean of `z_j` and
+/// `KL(p||q) = p ln(p/q) + (1-p) ln((1-p)/(1-q))`.
+#[derive(Debug)]
+pub struct Sparse {
+    sparsity: f32,
+    beta: f32,
+    z: Vec<f32>,
+    mean: Vec<f32>,
+    grad_e: Vec<f32>,
+}
+
+impl Sparse {
+    /// A sparse bottleneck with target activation `sparsity` and weight `beta`.
+    pub fn new(sparsity: f32, beta: f32) -> Self {
+        Self { sparsity, beta, z: Vec::new(), mean: Vec::new(), grad_e: Vec::new() }
+    }
+}
+
+/// `KL(p || q)` of two Bernoulli distributions.
+pub fn bernoulli_kl(p: f64, q: f64) -> f64 {
+    p * (p / q).ln() + (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln()
+}
+
+impl Bottleneck for Sparse {
+    fn forward(&mut self, e: &[f32], n: usize, _mode: LatentMode, _rng: &mut dyn RngCore) -> f64 {
+        let width = e.len() / n;
+        self.z.clear();
+        self.z.extend(e.iter().map(|v| 1.0 / (1.0 + (-v).exp())));
+        self.mean.clear();
+        self.mean.resize(width, 0.0);
+        for row in self.z.chunks_exact(width) {
+            for (m, v) in self.mean.iter_mut().zip(row) {
+                *m += v;
+            }
+        }
+        self.mean.iter_mut().for_each(|m| *m /= n as f32);
+        let p = self.sparsity as f64;
+        self.beta as f64 * self.mean.iter().map(|&q| bernoulli_kl(p, q as f64)).sum::<f64>()
+    }
+
+    fn latent(&self) -> &[f32] {
+        &self.z
+    }
+
+    fn backward(&mut self, _e: &[f32], grad_z: &[f32], n: usize) -> &[f32] {
+        let width = self.mean.len();
+        let p = self.sparsity;
+        // d/dq KL(p||q) = -p/q + (1-p)/(1-q); q_j is a mean over the batch, hence the 1/n.
+        let d_mean: Vec<f32> =
+            self.mean.iter().map(|&q| self.beta * (-p / q + (1.0 - p) / (1.0 - q)) / n as f32).collect();
+        self.grad_e.clear();
+        for (zrow, grow) in self.z.chunks_exact(width).zip(grad_z.chunks_exact(width)) {
+            for j in 0..width {
+                let z = zrow[j];
+                self.grad_e.push((grow[j] + d_mean[j]) * z * (1.0 - z));
+            }
+        }
+        &self.grad_e
+    }
+}

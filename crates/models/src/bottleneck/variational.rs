@@ -1,0 +1,77 @@
+//! The variational bottleneck of the VAE family.
+
+use rand::RngCore;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::{Bottleneck, LatentMode};
+
+/// `(mu, log_sigma) = split(e)`, `z = mu + exp(log_sigma) * eps`, loss
+/// `beta * mean_batch(0.5 * sum_j(exp(2 log_sigma) + mu^2 - 1 - 2 log_sigma))`.
+#[derive(Debug)]
+pub struct Variational {
+    latent_dim: usize,
+    beta: f32,
+    z: Vec<f32>,
+    eps: Vec<f32>,
+    sigma: Vec<f32>,
+    grad_e: Vec<f32>,
+}
+
+impl Variational {
+    /// A variational bottleneck for `latent_dim` latents, KL weight `beta`.
+    pub fn new(latent_dim: usize, beta: f32) -> Self {
+        Self { latent_dim, beta, z: Vec::new(), eps: Vec::new(), sigma: Vec::new(), grad_e: Vec::new() }
+    }
+}
+
+impl Bottleneck for Variational {
+    fn forward(&mut self, e: &[f32], n: usize, mode: LatentMode, rng: &mut dyn RngCore) -> f64 {
+        let l = self.latent_dim;
+        assert_eq!(e.len(), n * 2 * l, "variational bottleneck expects [n, 2 * latent_dim]");
+        self.z.clear();
+        self.eps.clear();
+        self.sigma.clear();
+        let mut kl = 0.0f64;
+        for row in e.chunks_exact(2 * l) {
+            let (mu, log_sigma) = row.split_at(l);
+            for j in 0..l {
+                let sigma = log_sigma[j].exp();
+                let eps = match mode {
+                    LatentMode::Sampled => StandardNormal.sample(rng),
+                    LatentMode::Mean => 0.0,
+                };
+                self.z.push(mu[j] + sigma * eps);
+                self.eps.push(eps);
+                self.sigma.push(sigma);
+                kl += 0.5 * (sigma as f64 * sigma as f64 + (mu[j] as f64).powi(2) - 1.0 - 2.0 * log_sigma[j] as f64);
+            }
+        }
+        self.beta as f64 * kl / n as f64
+    }
+
+    fn latent(&self) -> &[f32] {
+        &self.z
+    }
+
+    fn backward(&mut self, e: &[f32], grad_z: &[f32], n: usize) -> &[f32] {
+        let l = self.latent_dim;
+        let k = self.beta / n as f32;
+        self.grad_e.clear();
+        self.grad_e.resize(n * 2 * l, 0.0);
+        for b in 0..n {
+            let mu = &e[b * 2 * l..b * 2 * l + l];
+            let out = &mut self.grad_e[b * 2 * l..(b + 1) * 2 * l];
+            for j in 0..l {
+                let i = b * l + j;
+                let (sigma, g) = (self.sigma[i], grad_z[i]);
+                out[j] = g + k * mu[j];
+                out[l + j] = g * sigma * self.eps[i] + k * (sigma * sigma - 1.0);
+            }
+        }
+        &self.grad_e
+    }
+
+    fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Option<Vec<f32>> {
+        Some((0..n * self.latent_dim).map(|_| StandardNormal.sample(rng)).collect())
+    }
+}

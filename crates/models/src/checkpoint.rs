@@ -1,0 +1,82 @@
+//! Checkpoints: a model's tensors as safetensors (via candle), written atomically.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+
+use crate::autoencoder::Autoencoder;
+
+/// Why a checkpoint could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// Reading or writing the file failed.
+    #[error("checkpoint {path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A tensor the model needs is absent.
+    #[error("checkpoint {path}: tensor `{name}` is missing")]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        name: String,
+    },
+    /// A tensor has another shape than the model's.
+    #[error("checkpoint {path}: tensor `{name}` has shape {found:?}, the model needs {expected:?}")]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        name: String,
+        /// The model's shape.
+        expected: Vec<usize>,
+        /// The file's shape.
+        found: Vec<usize>,
+    },
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> CheckpointError {
+    CheckpointError::Io { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Saves every tensor of `model` to `path` (keys like `encoder.0.linear.weight`,
+/// `encoder.0.bn.running_mean`), through a temporary file and a rename.
+pub fn save(model: &Autoencoder, path: &Path) -> Result<(), CheckpointError> {
+    let mut tensors = HashMap::new();
+    for t in model.named_tensors() {
+        let tensor = Tensor::from_slice(t.values, t.shape.as_slice(), &Device::Cpu).map_err(|e| io_error(path, e))?;
+        tensors.insert(t.name, tensor);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(path, e))?;
+    }
+    let tmp = path.with_extension("safetensors.tmp");
+    candle_core::safetensors::save(&tensors, &tmp).map_err(|e| io_error(path, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+}
+
+/// Loads the tensors of `path` into `model`, which must have been built for the same
+/// variant and latent size.
+pub fn load_into(model: &mut Autoencoder, path: &Path) -> Result<(), CheckpointError> {
+    let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| io_error(path, e))?;
+    for t in model.named_tensors_mut() {
+        let tensor = tensors
+            .get(&t.name)
+            .ok_or_else(|| CheckpointError::Missing { path: path.to_path_buf(), name: t.name.clone() })?;
+        if tensor.dims() != t.shape.as_slice() {
+            return Err(CheckpointError::Shape {
+                path: path.to_path_buf(),
+                name: t.name,
+                expected: t.shape,
+                found: tensor.dims().to_vec(),
+            });
+        }
+        *t.values = tensor.flatten_all().and_then(|f| f.to_vec1::<f32>()).map_err(|e| io_error(path, e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Building blocks of the fully connected networks: linear layers, batch norm, and the
+//! `Linear -> [BatchNorm] -> [ReLU]` block they are stacked into.
+
+mod batch_norm;
+mod block;
+mod linear;
+
+pub use batch_norm::{BatchNorm, BN_EPS, BN_MOMENTUM};
+pub use block::Block;
+pub use linear::Linear;

@@ -1,0 +1,26 @@
+//! The bakeoff's models: encoders, decoders, bottlenecks, the nine variants, and a training
+//! engine with hand-written forward and backward passes on the `gemm` kernels.
+//!
+//! The engine does what candle's autograd would do for these fully connected networks,
+//! without a graph: each block keeps what its backward pass needs, buffers are reused
+//! between steps, and Adam updates weights in place. `tests/agrees_with_candle.rs` checks
+//! losses, gradients and updates against a straightforward candle implementation.
+
+pub mod autoencoder;
+pub mod bottleneck;
+pub mod checkpoint;
+pub mod layers;
+mod matmul;
+pub mod network;
+pub mod optim;
+pub mod param;
+pub mod training;
+pub mod variant;
+pub mod variants;
+pub mod widths;
+pub mod loss;
+
+pub use autoencoder::{Autoencoder, Losses};
+pub use bottleneck::{BottleneckKind, LatentMode};
+pub use training::{train, EpochRecord, TrainError, TrainingConfig, TrainingObserver};
+pub use variant::{NetworkKind, Schedule, Variant};
