@@ -32,7 +32,10 @@ pub struct ClusteringScores {
 /// If `dim == 0`, `codes.len()` is not a multiple of `dim`, there are fewer
 /// rows than `k`, or `k == 0`.
 pub fn kmeans(codes: &[f32], dim: usize, k: usize, seed: u64) -> Vec<usize> {
-    assert!(dim > 0 && codes.len() % dim == 0, "codes must be n x dim");
+    assert!(
+        dim > 0 && codes.len().is_multiple_of(dim),
+        "codes must be n x dim"
+    );
     let n = codes.len() / dim;
     assert!(k > 0 && n >= k, "need at least k = {k} rows, got {n}");
     let records = Array2::from_shape_fn((n, dim), |(i, j)| f64::from(codes[i * dim + j]));
@@ -106,14 +109,18 @@ pub fn clustering_accuracy(pred: &[usize], truth: &[u8]) -> f64 {
 pub fn normalized_mutual_info(pred: &[usize], truth: &[u8]) -> f64 {
     let counts = contingency(pred, truth);
     let n = pred.len() as f64;
-    let rows: Vec<f64> = counts.iter().map(|r| r.iter().sum::<u64>() as f64).collect();
+    let rows: Vec<f64> = counts
+        .iter()
+        .map(|r| r.iter().sum::<u64>() as f64)
+        .collect();
     let cols: Vec<f64> = (0..counts[0].len())
         .map(|j| counts.iter().map(|r| r[j]).sum::<u64>() as f64)
         .collect();
     if rows.len() == 1 && cols.len() == 1 {
         return 1.0;
     }
-    let entropy = |sizes: &[f64]| -> f64 { -sizes.iter().map(|&s| s / n * (s / n).ln()).sum::<f64>() };
+    let entropy =
+        |sizes: &[f64]| -> f64 { -sizes.iter().map(|&s| s / n * (s / n).ln()).sum::<f64>() };
     let mut mi = 0.0;
     for (i, row) in counts.iter().enumerate() {
         for (j, &c) in row.iter().enumerate() {
@@ -207,7 +214,10 @@ mod tests {
         let same: Vec<usize> = truth.iter().map(|&t| t as usize).collect();
         assert_eq!(clustering_accuracy(&same, &truth), 1.0);
         assert!((normalized_mutual_info(&same, &truth) - 1.0).abs() < 1e-12);
-        let permuted: Vec<usize> = truth.iter().map(|&t| [3, 0, 4, 1, 2][t as usize] + 7).collect();
+        let permuted: Vec<usize> = truth
+            .iter()
+            .map(|&t| [3, 0, 4, 1, 2][t as usize] + 7)
+            .collect();
         assert_eq!(clustering_accuracy(&permuted, &truth), 1.0);
         assert!((normalized_mutual_info(&permuted, &truth) - 1.0).abs() < 1e-12);
     }
@@ -262,7 +272,8 @@ mod tests {
                 let cost: Vec<Vec<i64>> = (0..n)
                     .map(|_| (0..n).map(|_| rng.random_range(-20..20)).collect())
                     .collect();
-                let total = |a: &[usize]| -> i64 { a.iter().enumerate().map(|(i, &j)| cost[i][j]).sum() };
+                let total =
+                    |a: &[usize]| -> i64 { a.iter().enumerate().map(|(i, &j)| cost[i][j]).sum() };
                 let best = permutations(n).iter().map(|p| total(p)).min().unwrap();
                 let a = hungarian_min(&cost);
                 let mut cols = a.clone();
@@ -276,12 +287,20 @@ mod tests {
     /// Three well separated Gaussian blobs in 4-D, 40 points each.
     fn blobs(seed: u64) -> (Vec<f32>, Vec<u8>) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let centres = [[0.0, 0.0, 0.0, 0.0], [10.0, 0.0, 5.0, 0.0], [0.0, -10.0, 0.0, 8.0]];
+        let centres = [
+            [0.0, 0.0, 0.0, 0.0],
+            [10.0, 0.0, 5.0, 0.0],
+            [0.0, -10.0, 0.0, 8.0],
+        ];
         let (mut codes, mut labels) = (Vec::new(), Vec::new());
         for i in 0..120 {
             let c = i % 3;
             labels.push(c as u8);
-            codes.extend(centres[c].iter().map(|&x: &f32| x + rng.random_range(-1.0..1.0)));
+            codes.extend(
+                centres[c]
+                    .iter()
+                    .map(|&x: &f32| x + rng.random_range(-1.0..1.0)),
+            );
         }
         (codes, labels)
     }

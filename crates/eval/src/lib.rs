@@ -10,3 +10,4 @@ pub mod clustering;
 pub mod reduction;
 pub mod render;
 pub mod roc;
+pub mod tasks;

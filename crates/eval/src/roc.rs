@@ -143,7 +143,10 @@ pub fn auc(scores: &[f32], is_positive: &[bool]) -> Result<f64, RocError> {
             end += 1;
         }
         let mean_rank = (start + 1 + end) as f64 / 2.0;
-        let tied_positives = order[start..end].iter().filter(|&&i| is_positive[i]).count();
+        let tied_positives = order[start..end]
+            .iter()
+            .filter(|&&i| is_positive[i])
+            .count();
         rank_sum += mean_rank * tied_positives as f64;
         start = end;
     }
@@ -191,7 +194,10 @@ mod tests {
         let labels = [T, F, T, F, F];
         assert_eq!(auc(&[0.3; 5], &labels).unwrap(), 0.5);
         let c = roc_curve(&[0.3; 5], &labels).unwrap();
-        assert_eq!((c.fpr.clone(), c.tpr.clone()), (vec![0.0, 1.0], vec![0.0, 1.0]));
+        assert_eq!(
+            (c.fpr.clone(), c.tpr.clone()),
+            (vec![0.0, 1.0], vec![0.0, 1.0])
+        );
         let perfect = [0.9, 0.1, 0.8, 0.2, 0.3];
         assert_eq!(auc(&perfect, &labels).unwrap(), 1.0);
         let inverted = perfect.map(|s| -s);

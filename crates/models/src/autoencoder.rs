@@ -93,7 +93,10 @@ impl Autoencoder {
     /// (their BatchNorm then runs on running statistics); blocks not yet reached are frozen
     /// too, so the optimizer leaves them alone. The last stage is the full network.
     pub fn set_stage(&mut self, stage: usize) {
-        assert!((1..=self.num_stages()).contains(&stage), "stage {stage} out of range");
+        assert!(
+            (1..=self.num_stages()).contains(&stage),
+            "stage {stage} out of range"
+        );
         if self.variant.schedule == Schedule::Joint {
             return;
         }
@@ -113,36 +116,64 @@ impl Autoencoder {
         let (e, d) = (self.encoder.blocks.len(), self.decoder.blocks.len());
         self.encoder.set_active(0..e);
         self.decoder.set_active(0..d);
-        self.encoder.blocks.iter_mut().for_each(|b| b.set_frozen(false));
-        self.decoder.blocks.iter_mut().for_each(|b| b.set_frozen(false));
+        self.encoder
+            .blocks
+            .iter_mut()
+            .for_each(|b| b.set_frozen(false));
+        self.decoder
+            .blocks
+            .iter_mut()
+            .for_each(|b| b.set_frozen(false));
     }
 
     /// One training forward and backward pass on `n` rows of `x`: input noise (if the variant
     /// has it), BatchNorm in training mode, loss, and gradients left in the parameters.
     pub fn forward_backward(&mut self, x: &[f32], n: usize, rng: &mut dyn RngCore) -> Losses {
-        let noisy = match self.variant.input_noise {
-            Some(sd) => {
-                self.noisy_input.clear();
-                self.noisy_input.extend(x[..n * self.encoder.in_dim()].iter().map(|&v| {
+        let losses = self.forward_train(x, n, rng);
+        self.backward(x, n);
+        losses
+    }
+
+    /// The forward half of [`Autoencoder::forward_backward`], including the loss and its
+    /// gradient with respect to the logits.
+    pub fn forward_train(&mut self, x: &[f32], n: usize, rng: &mut dyn RngCore) -> Losses {
+        if let Some(sd) = self.variant.input_noise {
+            self.noisy_input.clear();
+            self.noisy_input
+                .extend(x[..n * self.encoder.in_dim()].iter().map(|&v| {
                     let noise: f32 = rng.sample(StandardNormal);
                     (v + sd * noise).clamp(0.0, 1.0)
                 }));
-                true
-            }
-            None => false,
+        }
+        let input: &[f32] = if self.variant.input_noise.is_some() {
+            &self.noisy_input
+        } else {
+            x
         };
-        let input: &[f32] = if noisy { &self.noisy_input } else { x };
         let e = self.encoder.forward(input, n, true);
         let bottleneck_loss = self.bottleneck.forward(e, n, LatentMode::Sampled, rng);
         let logits = self.decoder.forward(self.bottleneck.latent(), n, true);
         let recon = bce_loss_and_grad(logits, &x[..logits.len()], n, &mut self.grad_logits);
+        Losses {
+            recon,
+            bottleneck: bottleneck_loss,
+        }
+    }
+
+    /// The backward half of [`Autoencoder::forward_backward`]: `x` must be the batch of the
+    /// preceding [`Autoencoder::forward_train`].
+    pub fn backward(&mut self, x: &[f32], n: usize) {
         let grad_z = self
             .decoder
             .backward(self.bottleneck.latent(), &self.grad_logits, n, true)
             .expect("input gradient requested");
         let grad_e = self.bottleneck.backward(self.encoder.output(), grad_z, n);
+        let input: &[f32] = if self.variant.input_noise.is_some() {
+            &self.noisy_input
+        } else {
+            x
+        };
         self.encoder.backward(input, grad_e, n, false);
-        Losses { recon, bottleneck: bottleneck_loss }
     }
 
     /// Losses in eval mode (no input noise, BatchNorm on running statistics), averaged over
@@ -156,11 +187,17 @@ impl Autoencoder {
             let e = self.encoder.forward(chunk, n, false);
             let bottleneck = self.bottleneck.forward(e, n, mode, rng);
             let logits = self.decoder.forward(self.bottleneck.latent(), n, false);
-            let recon: f64 = bce_per_image(logits, chunk, width).iter().map(|&v| v as f64).sum();
+            let recon: f64 = bce_per_image(logits, chunk, width)
+                .iter()
+                .map(|&v| v as f64)
+                .sum();
             sum.recon += recon;
             sum.bottleneck += bottleneck * n as f64;
         }
-        Losses { recon: sum.recon / total_rows as f64, bottleneck: sum.bottleneck / total_rows as f64 }
+        Losses {
+            recon: sum.recon / total_rows as f64,
+            bottleneck: sum.bottleneck / total_rows as f64,
+        }
     }
 
     /// Encoder outputs `e` (before the bottleneck) in eval mode, `[rows, encoded_dim]`.
@@ -174,11 +211,17 @@ impl Autoencoder {
     }
 
     /// Latent codes `z` of encoder outputs `e` (after the bottleneck), `[rows, latent_dim]`.
-    pub fn bottleneck_codes(&mut self, e: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+    pub fn bottleneck_codes(
+        &mut self,
+        e: &[f32],
+        mode: LatentMode,
+        rng: &mut dyn RngCore,
+    ) -> Vec<f32> {
         let width = self.encoder.out_dim();
         let mut out = Vec::with_capacity(e.len() / width * self.latent_dim);
         for chunk in e.chunks(INFERENCE_CHUNK * width) {
-            self.bottleneck.forward(chunk, chunk.len() / width, mode, rng);
+            self.bottleneck
+                .forward(chunk, chunk.len() / width, mode, rng);
             out.extend_from_slice(self.bottleneck.latent());
         }
         out
@@ -209,7 +252,12 @@ impl Autoencoder {
 
     /// Per-image reconstruction BCE (summed over pixels) in eval mode: the reconstruction
     /// metric and the anomaly score.
-    pub fn reconstruction_errors(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+    pub fn reconstruction_errors(
+        &mut self,
+        x: &[f32],
+        mode: LatentMode,
+        rng: &mut dyn RngCore,
+    ) -> Vec<f32> {
         let width = self.encoder.in_dim();
         let mut out = Vec::with_capacity(x.len() / width);
         for chunk in x.chunks(INFERENCE_CHUNK * width) {

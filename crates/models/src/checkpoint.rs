@@ -27,7 +27,9 @@ pub enum CheckpointError {
         name: String,
     },
     /// A tensor has another shape than the model's.
-    #[error("checkpoint {path}: tensor `{name}` has shape {found:?}, the model needs {expected:?}")]
+    #[error(
+        "checkpoint {path}: tensor `{name}` has shape {found:?}, the model needs {expected:?}"
+    )]
     Shape {
         /// The file.
         path: PathBuf,
@@ -41,7 +43,10 @@ pub enum CheckpointError {
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> CheckpointError {
-    CheckpointError::Io { path: path.to_path_buf(), message: e.to_string() }
+    CheckpointError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Saves every tensor of `model` to `path` (keys like `encoder.0.linear.weight`,
@@ -49,7 +54,8 @@ fn io_error(path: &Path, e: impl std::fmt::Display) -> CheckpointError {
 pub fn save(model: &Autoencoder, path: &Path) -> Result<(), CheckpointError> {
     let mut tensors = HashMap::new();
     for t in model.named_tensors() {
-        let tensor = Tensor::from_slice(t.values, t.shape.as_slice(), &Device::Cpu).map_err(|e| io_error(path, e))?;
+        let tensor = Tensor::from_slice(t.values, t.shape.as_slice(), &Device::Cpu)
+            .map_err(|e| io_error(path, e))?;
         tensors.insert(t.name, tensor);
     }
     if let Some(dir) = path.parent() {
@@ -63,11 +69,15 @@ pub fn save(model: &Autoencoder, path: &Path) -> Result<(), CheckpointError> {
 /// Loads the tensors of `path` into `model`, which must have been built for the same
 /// variant and latent size.
 pub fn load_into(model: &mut Autoencoder, path: &Path) -> Result<(), CheckpointError> {
-    let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| io_error(path, e))?;
+    let tensors =
+        candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| io_error(path, e))?;
     for t in model.named_tensors_mut() {
         let tensor = tensors
             .get(&t.name)
-            .ok_or_else(|| CheckpointError::Missing { path: path.to_path_buf(), name: t.name.clone() })?;
+            .ok_or_else(|| CheckpointError::Missing {
+                path: path.to_path_buf(),
+                name: t.name.clone(),
+            })?;
         if tensor.dims() != t.shape.as_slice() {
             return Err(CheckpointError::Shape {
                 path: path.to_path_buf(),
@@ -76,7 +86,10 @@ pub fn load_into(model: &mut Autoencoder, path: &Path) -> Result<(), CheckpointE
                 found: tensor.dims().to_vec(),
             });
         }
-        *t.values = tensor.flatten_all().and_then(|f| f.to_vec1::<f32>()).map_err(|e| io_error(path, e))?;
+        *t.values = tensor
+            .flatten_all()
+            .and_then(|f| f.to_vec1::<f32>())
+            .map_err(|e| io_error(path, e))?;
     }
     Ok(())
 }

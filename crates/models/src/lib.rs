@@ -10,6 +10,7 @@ pub mod autoencoder;
 pub mod bottleneck;
 pub mod checkpoint;
 pub mod layers;
+pub mod loss;
 mod matmul;
 pub mod network;
 pub mod optim;
@@ -18,7 +19,6 @@ pub mod training;
 pub mod variant;
 pub mod variants;
 pub mod widths;
-pub mod loss;
 
 pub use autoencoder::{Autoencoder, Losses};
 pub use bottleneck::{BottleneckKind, LatentMode};

@@ -64,20 +64,53 @@ fn gemm_strided(
 }
 
 /// `out[m,n] (+)= a[m,k] · b[n,k]ᵀ`: a layer's forward product `x·Wᵀ`.
-pub fn matmul_a_bt(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, accumulate: bool) {
-    assert!(a.len() >= m * k && b.len() >= n * k, "matmul_a_bt: operand too small");
+pub fn matmul_a_bt(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= n * k,
+        "matmul_a_bt: operand too small"
+    );
     gemm_strided(out, a, k, 1, b, 1, k, (m, k, n), accumulate);
 }
 
 /// `out[m,n] (+)= a[m,k] · b[k,n]`: the input gradient `dz·W`.
-pub fn matmul_a_b(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, accumulate: bool) {
-    assert!(a.len() >= m * k && b.len() >= k * n, "matmul_a_b: operand too small");
+pub fn matmul_a_b(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n,
+        "matmul_a_b: operand too small"
+    );
     gemm_strided(out, a, k, 1, b, n, 1, (m, k, n), accumulate);
 }
 
 /// `out[m,n] (+)= a[k,m]ᵀ · b[k,n]`: the weight gradient `dzᵀ·x`.
-pub fn matmul_at_b(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize, accumulate: bool) {
-    assert!(a.len() >= k * m && b.len() >= k * n, "matmul_at_b: operand too small");
+pub fn matmul_at_b(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+) {
+    assert!(
+        a.len() >= k * m && b.len() >= k * n,
+        "matmul_at_b: operand too small"
+    );
     gemm_strided(out, a, 1, m, b, n, 1, (m, k, n), accumulate);
 }
 
@@ -85,7 +118,13 @@ pub fn matmul_at_b(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n:
 mod tests {
     use super::*;
 
-    fn naive(a: impl Fn(usize, usize) -> f32, b: impl Fn(usize, usize) -> f32, m: usize, k: usize, n: usize) -> Vec<f32> {
+    fn naive(
+        a: impl Fn(usize, usize) -> f32,
+        b: impl Fn(usize, usize) -> f32,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Vec<f32> {
         let mut out = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
@@ -104,17 +143,31 @@ mod tests {
     #[test]
     fn the_three_shapes_match_a_naive_product() {
         let (m, k, n) = (67, 129, 45);
-        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 5.0).collect();
-        let bt: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0).collect();
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 5.0)
+            .collect();
+        let bt: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
+            .collect();
         let mut out = vec![0.0; m * n];
         matmul_a_bt(&mut out, &a, &bt, m, k, n, false);
-        close(&out, &naive(|i, p| a[i * k + p], |p, j| bt[j * k + p], m, k, n));
+        close(
+            &out,
+            &naive(|i, p| a[i * k + p], |p, j| bt[j * k + p], m, k, n),
+        );
 
-        let b: Vec<f32> = (0..k * n).map(|i| ((i * 3 % 17) as f32 - 8.0) / 7.0).collect();
+        let b: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 3 % 17) as f32 - 8.0) / 7.0)
+            .collect();
         matmul_a_b(&mut out, &a, &b, m, k, n, false);
-        close(&out, &naive(|i, p| a[i * k + p], |p, j| b[p * n + j], m, k, n));
+        close(
+            &out,
+            &naive(|i, p| a[i * k + p], |p, j| b[p * n + j], m, k, n),
+        );
 
-        let at: Vec<f32> = (0..k * m).map(|i| ((i * 11 % 19) as f32 - 9.0) / 4.0).collect();
+        let at: Vec<f32> = (0..k * m)
+            .map(|i| ((i * 11 % 19) as f32 - 9.0) / 4.0)
+            .collect();
         matmul_at_b(&mut out, &at, &b, m, k, n, false);
         let expected = naive(|i, p| at[p * m + i], |p, j| b[p * n + j], m, k, n);
         close(&out, &expected);

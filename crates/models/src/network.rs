@@ -28,14 +28,22 @@ impl Network {
     /// last `Linear` with bias), widths from [`dense_widths`].
     pub fn dense_encoder(input_dim: usize, out_dim: usize, rng: &mut impl Rng) -> Self {
         let [w0, w1, w2] = dense_widths(input_dim, out_dim);
-        Self::new(vec![Block::hidden(w0, w1, rng), Block::hidden(w1, w2, rng), Block::affine(w2, out_dim, false, rng)])
+        Self::new(vec![
+            Block::hidden(w0, w1, rng),
+            Block::hidden(w1, w2, rng),
+            Block::affine(w2, out_dim, false, rng),
+        ])
     }
 
     /// Dense decoder `latent -> w2 -> w1 -> output_dim` producing logits (the sigmoid is
     /// applied by the loss or by [`crate::Autoencoder::decode`]).
     pub fn dense_decoder(latent_dim: usize, output_dim: usize, rng: &mut impl Rng) -> Self {
         let [w0, w1, w2] = dense_widths(output_dim, latent_dim);
-        Self::new(vec![Block::hidden(latent_dim, w2, rng), Block::hidden(w2, w1, rng), Block::affine(w1, w0, false, rng)])
+        Self::new(vec![
+            Block::hidden(latent_dim, w2, rng),
+            Block::hidden(w2, w1, rng),
+            Block::affine(w1, w0, false, rng),
+        ])
     }
 
     /// Shallow encoder `Linear(input, out_dim, bias) -> ReLU`.
@@ -55,7 +63,10 @@ impl Network {
 
     /// Runs only `range` from now on.
     pub fn set_active(&mut self, range: Range<usize>) {
-        assert!(range.start < range.end && range.end <= self.blocks.len(), "bad active range {range:?}");
+        assert!(
+            range.start < range.end && range.end <= self.blocks.len(),
+            "bad active range {range:?}"
+        );
         self.active = range;
     }
 
@@ -79,7 +90,11 @@ impl Network {
         let range = self.active.clone();
         for i in range.clone() {
             let (before, rest) = self.blocks.split_at_mut(i);
-            let input = if i == range.start { x } else { before[i - 1].output() };
+            let input = if i == range.start {
+                x
+            } else {
+                before[i - 1].output()
+            };
             rest[0].forward(input, n, train);
         }
         self.output()
@@ -93,18 +108,36 @@ impl Network {
     /// Backward pass of the active blocks given the last forward pass's input `x` and the
     /// output gradient. Returns the input gradient when `need_input_grad`. Blocks that are
     /// frozen and have only frozen blocks before them are skipped entirely.
-    pub fn backward(&mut self, x: &[f32], grad_out: &[f32], n: usize, need_input_grad: bool) -> Option<&[f32]> {
+    pub fn backward(
+        &mut self,
+        x: &[f32],
+        grad_out: &[f32],
+        n: usize,
+        need_input_grad: bool,
+    ) -> Option<&[f32]> {
         let range = self.active.clone();
         for i in range.clone().rev() {
             let upstream_trainable = self.blocks[range.start..i].iter().any(|b| !b.is_frozen());
             if self.blocks[i].is_frozen() && !upstream_trainable && !need_input_grad {
                 break;
             }
-            let needs_input = if i == range.start { need_input_grad } else { true };
+            let needs_input = if i == range.start {
+                need_input_grad
+            } else {
+                true
+            };
             let (before, rest) = self.blocks.split_at_mut(i);
             let (block, after) = rest.split_first_mut().expect("index in range");
-            let input = if i == range.start { x } else { before[i - 1].output() };
-            let grad = if i + 1 == range.end { grad_out } else { after[0].grad_input() };
+            let input = if i == range.start {
+                x
+            } else {
+                before[i - 1].output()
+            };
+            let grad = if i + 1 == range.end {
+                grad_out
+            } else {
+                after[0].grad_input()
+            };
             block.backward(input, grad, n, needs_input);
         }
         need_input_grad.then(|| self.blocks[range.start].grad_input())
@@ -122,7 +155,11 @@ impl Network {
         }
     }
 
-    pub(crate) fn named_tensors_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<NamedTensorMut<'a>>) {
+    pub(crate) fn named_tensors_mut<'a>(
+        &'a mut self,
+        prefix: &str,
+        out: &mut Vec<NamedTensorMut<'a>>,
+    ) {
         for (i, b) in self.blocks.iter_mut().enumerate() {
             b.named_tensors_mut(&format!("{prefix}.{i}"), out);
         }

@@ -18,7 +18,12 @@ pub struct AdamConfig {
 impl Default for AdamConfig {
     /// PyTorch's defaults with the study's learning rate 1e-3.
     fn default() -> Self {
-        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        Self {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
     }
 }
 
@@ -34,18 +39,28 @@ pub struct Adam {
 impl Adam {
     /// A fresh optimizer.
     pub fn new(config: AdamConfig) -> Self {
-        Self { config, steps: 0, moments: Vec::new() }
+        Self {
+            config,
+            steps: 0,
+            moments: Vec::new(),
+        }
     }
 
     /// One update of every parameter that is not frozen, from its current gradient.
     pub fn step(&mut self, params: &mut [&mut Param]) {
         self.steps += 1;
-        let AdamConfig { lr, beta1, beta2, eps } = self.config;
+        let AdamConfig {
+            lr,
+            beta1,
+            beta2,
+            eps,
+        } = self.config;
         let bias1 = 1.0 - beta1.powi(self.steps);
         let bias2_sqrt = (1.0 - beta2.powi(self.steps)).sqrt();
         let step_size = lr / bias1;
         if self.moments.len() < params.len() {
-            self.moments.resize_with(params.len(), || (Vec::new(), Vec::new()));
+            self.moments
+                .resize_with(params.len(), || (Vec::new(), Vec::new()));
         }
         for (p, (m, v)) in params.iter_mut().zip(&mut self.moments) {
             if p.frozen {
@@ -57,7 +72,13 @@ impl Adam {
             }
             // Same arithmetic as torch.optim.Adam (single-tensor path):
             // denom = sqrt(v) / sqrt(1 - beta2^t) + eps; p -= lr / (1 - beta1^t) * m / denom
-            for (((w, &g), m), v) in p.value.iter_mut().zip(&p.grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+            for (((w, &g), m), v) in p
+                .value
+                .iter_mut()
+                .zip(&p.grad)
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+            {
                 *m = beta1 * *m + (1.0 - beta1) * g;
                 *v = beta2 * *v + (1.0 - beta2) * g * g;
                 let denom = v.sqrt() / bias2_sqrt + eps;
@@ -77,7 +98,10 @@ mod tests {
         // p.grad = torch.tensor([0.5, -3.]); opt.step() -> p = [0.9, -1.9]
         let mut p = Param::new(vec![1.0, -2.0], vec![2]);
         p.grad = vec![0.5, -3.0];
-        let mut adam = Adam::new(AdamConfig { lr: 0.1, ..AdamConfig::default() });
+        let mut adam = Adam::new(AdamConfig {
+            lr: 0.1,
+            ..AdamConfig::default()
+        });
         adam.step(&mut [&mut p]);
         assert!((p.value[0] - 0.9).abs() < 1e-6);
         assert!((p.value[1] + 1.9).abs() < 1e-6);
@@ -89,14 +113,22 @@ mod tests {
         // m1=0.1, v1=0.001; m2=0.09+0.05=0.14, v2=0.000999+0.00025=0.001249
         // step2 = 0.1/(1-0.81) * 0.14 / (sqrt(0.001249)/sqrt(1-0.998001) + 1e-8)
         let mut p = Param::new(vec![0.0], vec![1]);
-        let mut adam = Adam::new(AdamConfig { lr: 0.1, ..AdamConfig::default() });
+        let mut adam = Adam::new(AdamConfig {
+            lr: 0.1,
+            ..AdamConfig::default()
+        });
         p.grad = vec![1.0];
         adam.step(&mut [&mut p]);
         p.grad = vec![0.5];
         adam.step(&mut [&mut p]);
-        let step2 = 0.1 / (1.0 - 0.81) * 0.14 / ((0.001249f64).sqrt() / (1.0 - 0.998001f64).sqrt() + 1e-8);
+        let step2 =
+            0.1 / (1.0 - 0.81) * 0.14 / ((0.001249f64).sqrt() / (1.0 - 0.998001f64).sqrt() + 1e-8);
         let expected = -0.1 - step2;
-        assert!((p.value[0] as f64 - expected).abs() < 1e-5, "{} vs {expected}", p.value[0]);
+        assert!(
+            (p.value[0] as f64 - expected).abs() < 1e-5,
+            "{} vs {expected}",
+            p.value[0]
+        );
     }
 
     #[test]

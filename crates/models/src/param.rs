@@ -19,9 +19,18 @@ pub struct Param {
 impl Param {
     /// A parameter holding `value` with the given shape.
     pub fn new(value: Vec<f32>, shape: Vec<usize>) -> Self {
-        assert_eq!(value.len(), shape.iter().product::<usize>(), "value does not fit shape");
+        assert_eq!(
+            value.len(),
+            shape.iter().product::<usize>(),
+            "value does not fit shape"
+        );
         let grad = vec![0.0; value.len()];
-        Self { value, grad, shape, frozen: false }
+        Self {
+            value,
+            grad,
+            shape,
+            frozen: false,
+        }
     }
 
     /// A parameter drawn from U(-bound, bound), PyTorch's default for linear layers
@@ -71,10 +80,18 @@ pub struct NamedTensorMut<'a> {
 
 /// A parameter as a named tensor under `prefix`.
 pub(crate) fn named<'a>(prefix: &str, name: &str, p: &'a Param) -> NamedTensor<'a> {
-    NamedTensor { name: format!("{prefix}.{name}"), shape: p.shape.clone(), values: &p.value }
+    NamedTensor {
+        name: format!("{prefix}.{name}"),
+        shape: p.shape.clone(),
+        values: &p.value,
+    }
 }
 
 /// A parameter as a mutable named tensor under `prefix`.
 pub(crate) fn named_mut<'a>(prefix: &str, name: &str, p: &'a mut Param) -> NamedTensorMut<'a> {
-    NamedTensorMut { name: format!("{prefix}.{name}"), shape: p.shape.clone(), values: &mut p.value }
+    NamedTensorMut {
+        name: format!("{prefix}.{name}"),
+        shape: p.shape.clone(),
+        values: &mut p.value,
+    }
 }

@@ -23,7 +23,11 @@ pub struct TrainingConfig {
 
 impl Default for TrainingConfig {
     fn default() -> Self {
-        Self { epochs: 60, batch_size: 256, learning_rate: 1e-3 }
+        Self {
+            epochs: 60,
+            batch_size: 256,
+            learning_rate: 1e-3,
+        }
     }
 }
 
@@ -102,15 +106,24 @@ pub fn train(
         )));
     }
     if !(config.learning_rate.is_finite() && config.learning_rate > 0.0) {
-        return Err(TrainError::InvalidConfig(format!("learning_rate {} must be positive", config.learning_rate)));
+        return Err(TrainError::InvalidConfig(format!(
+            "learning_rate {} must be positive",
+            config.learning_rate
+        )));
     }
-    let adam_config = AdamConfig { lr: config.learning_rate, ..AdamConfig::default() };
+    let adam_config = AdamConfig {
+        lr: config.learning_rate,
+        ..AdamConfig::default()
+    };
     let batches = rows.div_ceil(config.batch_size);
     let mut order: Vec<usize> = (0..rows).collect();
     let mut batch = Vec::with_capacity(config.batch_size * width);
     let mut records = Vec::with_capacity(config.epochs);
     let mut epoch = 0;
-    for (stage_index, stage_epochs) in epochs_per_stage(config.epochs, model.num_stages()).into_iter().enumerate() {
+    for (stage_index, stage_epochs) in epochs_per_stage(config.epochs, model.num_stages())
+        .into_iter()
+        .enumerate()
+    {
         let stage = stage_index + 1;
         model.set_stage(stage);
         let mut adam = Adam::new(adam_config);
@@ -132,7 +145,10 @@ pub fn train(
                 sum.bottleneck += losses.bottleneck * n as f64;
                 observer.on_batch(epoch, b + 1, batches, losses.total());
             }
-            let train_losses = Losses { recon: sum.recon / rows as f64, bottleneck: sum.bottleneck / rows as f64 };
+            let train_losses = Losses {
+                recon: sum.recon / rows as f64,
+                bottleneck: sum.bottleneck / rows as f64,
+            };
             let validation_losses = model.evaluate(validation, LatentMode::Sampled, rng);
             let record = EpochRecord {
                 epoch,
@@ -150,9 +166,17 @@ pub fn train(
 }
 
 fn check_finite(losses: &Losses, epoch: usize, batch: usize) -> Result<(), TrainError> {
-    for (what, value) in [("reconstruction", losses.recon), ("bottleneck", losses.bottleneck)] {
+    for (what, value) in [
+        ("reconstruction", losses.recon),
+        ("bottleneck", losses.bottleneck),
+    ] {
         if !value.is_finite() {
-            return Err(TrainError::NonFiniteLoss { what, value, epoch, batch });
+            return Err(TrainError::NonFiniteLoss {
+                what,
+                value,
+                epoch,
+                batch,
+            });
         }
     }
     Ok(())

@@ -46,7 +46,10 @@ pub struct Variant {
 impl Variant {
     /// Whether the variant can draw samples from a prior over its latent space.
     pub fn can_sample(&self) -> bool {
-        matches!(self.bottleneck, BottleneckKind::Variational { .. } | BottleneckKind::VectorQuantized { .. })
+        matches!(
+            self.bottleneck,
+            BottleneckKind::Variational { .. } | BottleneckKind::VectorQuantized { .. }
+        )
     }
 
     /// Checks the combination is one the engine can train.
@@ -61,7 +64,10 @@ impl Variant {
         }
         if let Some(noise) = self.input_noise {
             if !(noise.is_finite() && noise > 0.0) {
-                return Err(format!("variant `{}`: input_noise must be a positive number, got {noise}", self.name));
+                return Err(format!(
+                    "variant `{}`: input_noise must be a positive number, got {noise}",
+                    self.name
+                ));
             }
         }
         Ok(())

@@ -27,7 +27,8 @@ impl Reference {
             .named_tensors()
             .into_iter()
             .map(|t| {
-                let tensor = Tensor::from_slice(t.values, t.shape.as_slice(), &Device::Cpu).unwrap();
+                let tensor =
+                    Tensor::from_slice(t.values, t.shape.as_slice(), &Device::Cpu).unwrap();
                 (t.name, Var::from_tensor(&tensor).unwrap())
             })
             .collect();
@@ -44,13 +45,21 @@ impl Reference {
 
     /// One block, training mode (batch statistics) unless `frozen`; returns the output and
     /// the new running statistics.
-    fn block(&self, prefix: &str, x: &Tensor, relu: bool, frozen: bool) -> (Tensor, Option<(Tensor, Tensor)>) {
+    fn block(
+        &self,
+        prefix: &str,
+        x: &Tensor,
+        relu: bool,
+        frozen: bool,
+    ) -> (Tensor, Option<(Tensor, Tensor)>) {
         let w = self.get(&format!("{prefix}.linear.weight"));
         let w = if frozen { w.detach() } else { w };
         let mut z = x.matmul(&w.t().unwrap()).unwrap();
         if self.has(&format!("{prefix}.linear.bias")) {
             let b = self.get(&format!("{prefix}.linear.bias"));
-            z = z.broadcast_add(&if frozen { b.detach() } else { b }).unwrap();
+            z = z
+                .broadcast_add(&if frozen { b.detach() } else { b })
+                .unwrap();
         }
         let mut stats = None;
         if self.has(&format!("{prefix}.bn.weight")) {
@@ -63,16 +72,36 @@ impl Reference {
                 (rm.clone(), rv.clone())
             } else {
                 let mean = z.mean_keepdim(0).unwrap();
-                let var = z.broadcast_sub(&mean).unwrap().sqr().unwrap().mean_keepdim(0).unwrap();
-                let new_rm = ((rm.clone() * 0.9).unwrap() + (mean.squeeze(0).unwrap().detach() * 0.1).unwrap()).unwrap();
+                let var = z
+                    .broadcast_sub(&mean)
+                    .unwrap()
+                    .sqr()
+                    .unwrap()
+                    .mean_keepdim(0)
+                    .unwrap();
+                let new_rm = ((rm.clone() * 0.9).unwrap()
+                    + (mean.squeeze(0).unwrap().detach() * 0.1).unwrap())
+                .unwrap();
                 let unbiased = (var.squeeze(0).unwrap().detach() * (n / (n - 1.0))).unwrap();
                 let new_rv = ((rv.clone() * 0.9).unwrap() + (unbiased * 0.1).unwrap()).unwrap();
                 stats = Some((new_rm, new_rv));
                 (mean.squeeze(0).unwrap(), var.squeeze(0).unwrap())
             };
-            let (gamma, beta) = if frozen { (gamma.detach(), beta.detach()) } else { (gamma, beta) };
-            let x_hat = z.broadcast_sub(&mean).unwrap().broadcast_div(&(var + 1e-5).unwrap().sqrt().unwrap()).unwrap();
-            z = x_hat.broadcast_mul(&gamma).unwrap().broadcast_add(&beta).unwrap();
+            let (gamma, beta) = if frozen {
+                (gamma.detach(), beta.detach())
+            } else {
+                (gamma, beta)
+            };
+            let x_hat = z
+                .broadcast_sub(&mean)
+                .unwrap()
+                .broadcast_div(&(var + 1e-5).unwrap().sqrt().unwrap())
+                .unwrap();
+            z = x_hat
+                .broadcast_mul(&gamma)
+                .unwrap()
+                .broadcast_add(&beta)
+                .unwrap();
         }
         if relu {
             z = z.relu().unwrap();
@@ -92,9 +121,14 @@ impl Reference {
         let (n, width) = x.dims2().unwrap();
         let mut input = x.clone();
         if let Some(sd) = variant.input_noise {
-            let noise: Vec<f32> = (0..n * width).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
+            let noise: Vec<f32> = (0..n * width)
+                .map(|_| rng.sample::<f32, _>(StandardNormal))
+                .collect();
             let noise = Tensor::from_vec(noise, (n, width), &Device::Cpu).unwrap();
-            input = (x + (noise * sd as f64).unwrap()).unwrap().clamp(0f32, 1f32).unwrap();
+            input = (x + (noise * sd as f64).unwrap())
+                .unwrap()
+                .clamp(0f32, 1f32)
+                .unwrap();
         }
         let mut stats = HashMap::new();
         let mut h = input;
@@ -114,7 +148,10 @@ impl Reference {
                 let q = z.mean(0).unwrap();
                 let p = sparsity as f64;
                 let kl = ((q.recip().unwrap() * p).unwrap().log().unwrap() * p).unwrap()
-                    + (((q.neg().unwrap() + 1.0).unwrap().recip().unwrap() * (1.0 - p)).unwrap().log().unwrap()
+                    + (((q.neg().unwrap() + 1.0).unwrap().recip().unwrap() * (1.0 - p))
+                        .unwrap()
+                        .log()
+                        .unwrap()
                         * (1.0 - p))
                         .unwrap();
                 (z, (kl.unwrap().sum_all().unwrap() * beta as f64).unwrap())
@@ -123,13 +160,19 @@ impl Reference {
                 let l = model.latent_dim;
                 let mu = h.narrow(1, 0, l).unwrap();
                 let log_sigma = h.narrow(1, l, l).unwrap();
-                let eps: Vec<f32> = (0..n * l).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
+                let eps: Vec<f32> = (0..n * l)
+                    .map(|_| rng.sample::<f32, _>(StandardNormal))
+                    .collect();
                 let eps = Tensor::from_vec(eps, (n, l), &Device::Cpu).unwrap();
                 let z = (mu.clone() + (log_sigma.exp().unwrap() * eps).unwrap()).unwrap();
-                let kl = (((log_sigma.clone() * 2.0).unwrap().exp().unwrap() + mu.sqr().unwrap()).unwrap()
+                let kl = (((log_sigma.clone() * 2.0).unwrap().exp().unwrap() + mu.sqr().unwrap())
+                    .unwrap()
                     - (log_sigma * 2.0).unwrap())
                 .unwrap();
-                let kl = ((kl - 1.0).unwrap().sum(1).unwrap() * 0.5).unwrap().mean_all().unwrap();
+                let kl = ((kl - 1.0).unwrap().sum(1).unwrap() * 0.5)
+                    .unwrap()
+                    .mean_all()
+                    .unwrap();
                 (z, (kl * beta as f64).unwrap())
             }
             BottleneckKind::VectorQuantized { num_codes, beta } => {
@@ -156,7 +199,12 @@ impl Reference {
                     .unwrap();
                 let vq = (z.clone() - h.detach()).unwrap().sqr().unwrap();
                 let commit = (h.clone() - z.detach()).unwrap().sqr().unwrap();
-                let loss = (vq + (commit * beta as f64).unwrap()).unwrap().sum(1).unwrap().mean_all().unwrap();
+                let loss = (vq + (commit * beta as f64).unwrap())
+                    .unwrap()
+                    .sum(1)
+                    .unwrap()
+                    .mean_all()
+                    .unwrap();
                 let z_st = (h.clone() + (z - h.clone()).unwrap().detach()).unwrap();
                 (z_st, loss)
             }
@@ -175,7 +223,10 @@ impl Reference {
         // stable BCE on logits: relu(l) - l*t + log1p(exp(-|l|)), summed over pixels, mean over batch
         let logits = h;
         let bce = ((logits.relu().unwrap() - (logits.clone() * x).unwrap()).unwrap()
-            + (logits.abs().unwrap().neg().unwrap().exp().unwrap() + 1.0).unwrap().log().unwrap())
+            + (logits.abs().unwrap().neg().unwrap().exp().unwrap() + 1.0)
+                .unwrap()
+                .log()
+                .unwrap())
         .unwrap();
         let recon = bce.sum(1).unwrap().mean_all().unwrap();
         (recon, bottleneck_loss, stats)
@@ -192,7 +243,10 @@ fn assert_close(what: &str, ours: &[f32], theirs: &[f32]) {
     // rounding noise of order 1e-6: the scale has a floor so such noise compares equal.
     let scale = theirs.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-2);
     for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
-        assert!((a - b).abs() <= TOLERANCE * scale, "{what}[{i}]: engine {a} vs candle {b} (scale {scale})");
+        assert!(
+            (a - b).abs() <= TOLERANCE * scale,
+            "{what}[{i}]: engine {a} vs candle {b} (scale {scale})"
+        );
     }
 }
 
@@ -216,8 +270,16 @@ fn check_variant(variant: &Variant, latent_dim: usize, stage: usize) {
     let losses = model.forward_backward(&x, n, &mut engine_rng);
     let (recon, bottleneck, stats) = reference.loss(&model, &xt, &mut candle_rng);
     let label = format!("{} latent {latent_dim} stage {stage}", variant.name);
-    assert_close(&format!("{label} recon"), &[losses.recon as f32], &[scalar(&recon)]);
-    assert_close(&format!("{label} bottleneck"), &[losses.bottleneck as f32], &[scalar(&bottleneck)]);
+    assert_close(
+        &format!("{label} recon"),
+        &[losses.recon as f32],
+        &[scalar(&recon)],
+    );
+    assert_close(
+        &format!("{label} bottleneck"),
+        &[losses.bottleneck as f32],
+        &[scalar(&bottleneck)],
+    );
 
     let total = (recon + bottleneck).unwrap();
     let grads = total.backward().unwrap();
@@ -245,7 +307,10 @@ fn check_variant(variant: &Variant, latent_dim: usize, stage: usize) {
     };
     let mut checked = 0;
     for name in &trainable {
-        if let (Some(ours), Some(g)) = (tensors.get(name), grads.get(reference.vars[name].as_tensor())) {
+        if let (Some(ours), Some(g)) = (
+            tensors.get(name),
+            grads.get(reference.vars[name].as_tensor()),
+        ) {
             let theirs = g.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             assert_close(&format!("{label} grad {name}"), ours, &theirs);
             checked += 1;
@@ -254,8 +319,11 @@ fn check_variant(variant: &Variant, latent_dim: usize, stage: usize) {
     assert!(checked >= 2, "{label}: only {checked} gradients compared");
 
     // running statistics after the step
-    let ours: HashMap<String, Vec<f32>> =
-        model.named_tensors().into_iter().map(|t| (t.name, t.values.to_vec())).collect();
+    let ours: HashMap<String, Vec<f32>> = model
+        .named_tensors()
+        .into_iter()
+        .map(|t| (t.name, t.values.to_vec()))
+        .collect();
     for (prefix, (rm, rv)) in &stats {
         assert_close(
             &format!("{label} {prefix} running_mean"),
@@ -273,14 +341,39 @@ fn check_variant(variant: &Variant, latent_dim: usize, stage: usize) {
     let before: HashMap<String, Vec<f32>> = ours;
     let mut adam = Adam::new(AdamConfig::default());
     adam.step(&mut model.params_mut());
-    let vars: Vec<Var> = tensors.keys().map(|name| reference.vars[name].clone()).collect();
-    let mut adamw = AdamW::new(vars, ParamsAdamW { lr: 1e-3, weight_decay: 0.0, ..Default::default() }).unwrap();
+    let vars: Vec<Var> = tensors
+        .keys()
+        .map(|name| reference.vars[name].clone())
+        .collect();
+    let mut adamw = AdamW::new(
+        vars,
+        ParamsAdamW {
+            lr: 1e-3,
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     adamw.step(&grads).unwrap();
-    let after: HashMap<String, Vec<f32>> =
-        model.named_tensors().into_iter().map(|t| (t.name, t.values.to_vec())).collect();
+    let after: HashMap<String, Vec<f32>> = model
+        .named_tensors()
+        .into_iter()
+        .map(|t| (t.name, t.values.to_vec()))
+        .collect();
     for name in tensors.keys() {
-        let theirs = reference.vars[name].as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let grad = grads.get(reference.vars[name].as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let theirs = reference.vars[name]
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let grad = grads
+            .get(reference.vars[name].as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         let grad_scale = grad.iter().fold(0f32, |m, v| m.max(v.abs()));
         for i in 0..theirs.len() {
             let ours_delta = after[name][i] - before[name][i];
@@ -293,7 +386,10 @@ fn check_variant(variant: &Variant, latent_dim: usize, stage: usize) {
                     "{label} adam update {name}[{i}]: engine {ours_delta} vs candle {theirs_delta}"
                 );
             } else {
-                assert!(ours_delta.abs() <= 1.01e-3, "{label} adam update {name}[{i}] exceeds lr: {ours_delta}");
+                assert!(
+                    ours_delta.abs() <= 1.01e-3,
+                    "{label} adam update {name}[{i}] exceeds lr: {ours_delta}"
+                );
             }
         }
     }

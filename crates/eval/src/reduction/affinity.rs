@@ -52,7 +52,12 @@ fn calibrate(d2: &[f64], perplexity: f64) -> Vec<f64> {
             *pj = (-(d - d_min) * beta).exp();
             sum += *pj;
         }
-        let mean_d: f64 = p.iter().zip(d2).map(|(pj, d)| pj * (d - d_min)).sum::<f64>() / sum;
+        let mean_d: f64 = p
+            .iter()
+            .zip(d2)
+            .map(|(pj, d)| pj * (d - d_min))
+            .sum::<f64>()
+            / sum;
         let entropy = sum.ln() + beta * mean_d;
         p.iter_mut().for_each(|pj| *pj /= sum);
         let diff = entropy - target;
@@ -61,10 +66,18 @@ fn calibrate(d2: &[f64], perplexity: f64) -> Vec<f64> {
         }
         if diff > 0.0 {
             lo = beta;
-            beta = if hi.is_infinite() { beta * 2.0 } else { (beta + hi) / 2.0 };
+            beta = if hi.is_infinite() {
+                beta * 2.0
+            } else {
+                (beta + hi) / 2.0
+            };
         } else {
             hi = beta;
-            beta = if lo.is_infinite() { beta / 2.0 } else { (beta + lo) / 2.0 };
+            beta = if lo.is_infinite() {
+                beta / 2.0
+            } else {
+                (beta + lo) / 2.0
+            };
         }
     }
     p
@@ -83,7 +96,7 @@ pub(crate) fn joint_probabilities(data: &[f64], dim: usize, perplexity: f64) -> 
             triplets.push((j, i, p));
         }
     }
-    triplets.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    triplets.sort_unstable_by_key(|t| (t.0, t.1));
     let total: f64 = triplets.iter().map(|t| t.2).sum();
     let mut out = SparseP {
         starts: vec![0; n + 1],
@@ -116,7 +129,11 @@ mod tests {
     fn calibration_hits_the_perplexity() {
         let d2: Vec<f64> = (1..=40).map(|i| f64::from(i) * 3.7).collect();
         let p = calibrate(&d2, 10.0);
-        let entropy: f64 = -p.iter().filter(|&&x| x > 0.0).map(|x| x * x.ln()).sum::<f64>();
+        let entropy: f64 = -p
+            .iter()
+            .filter(|&&x| x > 0.0)
+            .map(|x| x * x.ln())
+            .sum::<f64>();
         assert!((entropy - 10f64.ln()).abs() < 1e-4, "{entropy}");
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }

@@ -18,7 +18,13 @@ pub struct Sparse {
 impl Sparse {
     /// A sparse bottleneck with target activation `sparsity` and weight `beta`.
     pub fn new(sparsity: f32, beta: f32) -> Self {
-        Self { sparsity, beta, z: Vec::new(), mean: Vec::new(), grad_e: Vec::new() }
+        Self {
+            sparsity,
+            beta,
+            z: Vec::new(),
+            mean: Vec::new(),
+            grad_e: Vec::new(),
+        }
     }
 }
 
@@ -41,7 +47,12 @@ impl Bottleneck for Sparse {
         }
         self.mean.iter_mut().for_each(|m| *m /= n as f32);
         let p = self.sparsity as f64;
-        self.beta as f64 * self.mean.iter().map(|&q| bernoulli_kl(p, q as f64)).sum::<f64>()
+        self.beta as f64
+            * self
+                .mean
+                .iter()
+                .map(|&q| bernoulli_kl(p, q as f64))
+                .sum::<f64>()
     }
 
     fn latent(&self) -> &[f32] {
@@ -52,8 +63,11 @@ impl Bottleneck for Sparse {
         let width = self.mean.len();
         let p = self.sparsity;
         // d/dq KL(p||q) = -p/q + (1-p)/(1-q); q_j is a mean over the batch, hence the 1/n.
-        let d_mean: Vec<f32> =
-            self.mean.iter().map(|&q| self.beta * (-p / q + (1.0 - p) / (1.0 - q)) / n as f32).collect();
+        let d_mean: Vec<f32> = self
+            .mean
+            .iter()
+            .map(|&q| self.beta * (-p / q + (1.0 - p) / (1.0 - q)) / n as f32)
+            .collect();
         self.grad_e.clear();
         for (zrow, grow) in self.z.chunks_exact(width).zip(grad_z.chunks_exact(width)) {
             for j in 0..width {

@@ -20,14 +20,25 @@ pub struct Variational {
 impl Variational {
     /// A variational bottleneck for `latent_dim` latents, KL weight `beta`.
     pub fn new(latent_dim: usize, beta: f32) -> Self {
-        Self { latent_dim, beta, z: Vec::new(), eps: Vec::new(), sigma: Vec::new(), grad_e: Vec::new() }
+        Self {
+            latent_dim,
+            beta,
+            z: Vec::new(),
+            eps: Vec::new(),
+            sigma: Vec::new(),
+            grad_e: Vec::new(),
+        }
     }
 }
 
 impl Bottleneck for Variational {
     fn forward(&mut self, e: &[f32], n: usize, mode: LatentMode, rng: &mut dyn RngCore) -> f64 {
         let l = self.latent_dim;
-        assert_eq!(e.len(), n * 2 * l, "variational bottleneck expects [n, 2 * latent_dim]");
+        assert_eq!(
+            e.len(),
+            n * 2 * l,
+            "variational bottleneck expects [n, 2 * latent_dim]"
+        );
         self.z.clear();
         self.eps.clear();
         self.sigma.clear();
@@ -43,7 +54,10 @@ impl Bottleneck for Variational {
                 self.z.push(mu[j] + sigma * eps);
                 self.eps.push(eps);
                 self.sigma.push(sigma);
-                kl += 0.5 * (sigma as f64 * sigma as f64 + (mu[j] as f64).powi(2) - 1.0 - 2.0 * log_sigma[j] as f64);
+                kl += 0.5
+                    * (sigma as f64 * sigma as f64 + (mu[j] as f64).powi(2)
+                        - 1.0
+                        - 2.0 * log_sigma[j] as f64);
             }
         }
         self.beta as f64 * kl / n as f64
@@ -72,6 +86,10 @@ impl Bottleneck for Variational {
     }
 
     fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Option<Vec<f32>> {
-        Some((0..n * self.latent_dim).map(|_| StandardNormal.sample(rng)).collect())
+        Some(
+            (0..n * self.latent_dim)
+                .map(|_| StandardNormal.sample(rng))
+                .collect(),
+        )
     }
 }

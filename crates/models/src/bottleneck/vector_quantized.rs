@@ -25,7 +25,15 @@ impl VectorQuantized {
     pub fn new(latent_dim: usize, num_codes: usize, beta: f32, rng: &mut dyn RngCore) -> Self {
         let bound = 1.0 / num_codes as f32;
         let codebook = Param::uniform(vec![latent_dim, num_codes], bound, rng);
-        Self { latent_dim, num_codes, beta, codebook, z: Vec::new(), code_index: Vec::new(), grad_e: Vec::new() }
+        Self {
+            latent_dim,
+            num_codes,
+            beta,
+            codebook,
+            z: Vec::new(),
+            code_index: Vec::new(),
+            grad_e: Vec::new(),
+        }
     }
 
     /// Index of the code of dimension `j` nearest to `value` (first one on ties, like `argmin`).

@@ -1,5 +1,8 @@
 //! `BatchNorm1d` with PyTorch's train/eval behaviour and running statistics.
 
+// The per-column loops read several per-column arrays in lockstep; indices say that best.
+#![allow(clippy::needless_range_loop)]
+
 use crate::param::{named, named_mut, NamedTensor, NamedTensorMut, Param};
 
 /// PyTorch's default `eps`.
@@ -71,11 +74,16 @@ impl BatchNorm {
                     *s += d * d;
                 }
             }
-            let unbias = if n > 1 { n as f32 / (n as f32 - 1.0) } else { 1.0 };
+            let unbias = if n > 1 {
+                n as f32 / (n as f32 - 1.0)
+            } else {
+                1.0
+            };
             for j in 0..w {
                 let biased = var[j] / n as f32;
                 self.inv_std[j] = 1.0 / (biased + BN_EPS).sqrt();
-                self.running_mean[j] = (1.0 - BN_MOMENTUM) * self.running_mean[j] + BN_MOMENTUM * mean[j];
+                self.running_mean[j] =
+                    (1.0 - BN_MOMENTUM) * self.running_mean[j] + BN_MOMENTUM * mean[j];
                 self.running_var[j] =
                     (1.0 - BN_MOMENTUM) * self.running_var[j] + BN_MOMENTUM * biased * unbias;
             }
@@ -134,7 +142,9 @@ impl BatchNorm {
         let inv_n = 1.0 / n as f32;
         let mean_g: Vec<f32> = sum_g.iter().map(|s| s * inv_n).collect();
         let mean_g_xhat: Vec<f32> = sum_g_xhat.iter().map(|s| s * inv_n).collect();
-        let scale: Vec<f32> = (0..w).map(|j| self.gamma.value[j] * self.inv_std[j]).collect();
+        let scale: Vec<f32> = (0..w)
+            .map(|j| self.gamma.value[j] * self.inv_std[j])
+            .collect();
         for (row, hrow) in g.chunks_exact_mut(w).zip(self.x_hat.chunks_exact(w)) {
             for j in 0..w {
                 row[j] = scale[j] * (row[j] - mean_g[j] - hrow[j] * mean_g_xhat[j]);
@@ -157,16 +167,36 @@ impl BatchNorm {
         out.push(named(prefix, "weight", &self.gamma));
         out.push(named(prefix, "bias", &self.beta));
         let w = self.width;
-        out.push(NamedTensor { name: format!("{prefix}.running_mean"), shape: vec![w], values: &self.running_mean });
-        out.push(NamedTensor { name: format!("{prefix}.running_var"), shape: vec![w], values: &self.running_var });
+        out.push(NamedTensor {
+            name: format!("{prefix}.running_mean"),
+            shape: vec![w],
+            values: &self.running_mean,
+        });
+        out.push(NamedTensor {
+            name: format!("{prefix}.running_var"),
+            shape: vec![w],
+            values: &self.running_var,
+        });
     }
 
-    pub(crate) fn named_tensors_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<NamedTensorMut<'a>>) {
+    pub(crate) fn named_tensors_mut<'a>(
+        &'a mut self,
+        prefix: &str,
+        out: &mut Vec<NamedTensorMut<'a>>,
+    ) {
         let w = self.width;
         out.push(named_mut(prefix, "weight", &mut self.gamma));
         out.push(named_mut(prefix, "bias", &mut self.beta));
-        out.push(NamedTensorMut { name: format!("{prefix}.running_mean"), shape: vec![w], values: &mut self.running_mean });
-        out.push(NamedTensorMut { name: format!("{prefix}.running_var"), shape: vec![w], values: &mut self.running_var });
+        out.push(NamedTensorMut {
+            name: format!("{prefix}.running_mean"),
+            shape: vec![w],
+            values: &mut self.running_mean,
+        });
+        out.push(NamedTensorMut {
+            name: format!("{prefix}.running_var"),
+            shape: vec![w],
+            values: &mut self.running_var,
+        });
     }
 }
 
@@ -206,15 +236,22 @@ mod tests {
     fn training_mode_gradient_matches_finite_differences() {
         let n = 5;
         let w = 3;
-        let input: Vec<f32> = (0..n * w).map(|i| ((i * 7 % 11) as f32) / 3.0 - 1.0).collect();
-        let upstream: Vec<f32> = (0..n * w).map(|i| ((i * 5 % 7) as f32) / 2.0 - 1.5).collect();
+        let input: Vec<f32> = (0..n * w)
+            .map(|i| ((i * 7 % 11) as f32) / 3.0 - 1.0)
+            .collect();
+        let upstream: Vec<f32> = (0..n * w)
+            .map(|i| ((i * 5 % 7) as f32) / 2.0 - 1.5)
+            .collect();
         let mut bn = BatchNorm::new(w);
         bn.gamma.value = vec![1.5, -0.5, 2.0];
         bn.beta.value = vec![0.1, 0.2, -0.3];
         let loss = |bn: &mut BatchNorm, x: &[f32]| -> f64 {
             let mut z = x.to_vec();
             bn.forward(&mut z, n, true);
-            z.iter().zip(&upstream).map(|(a, b)| (*a as f64) * (*b as f64)).sum()
+            z.iter()
+                .zip(&upstream)
+                .map(|(a, b)| (*a as f64) * (*b as f64))
+                .sum()
         };
         let mut z = input.clone();
         bn.forward(&mut z, n, true);
@@ -226,8 +263,13 @@ mod tests {
             plus[i] += h;
             let mut minus = input.clone();
             minus[i] -= h;
-            let numeric = (loss(&mut bn.clone(), &plus) - loss(&mut bn.clone(), &minus)) / (2.0 * h as f64);
-            assert!((numeric as f32 - g[i]).abs() < 2e-2, "dx[{i}]: {numeric} vs {}", g[i]);
+            let numeric =
+                (loss(&mut bn.clone(), &plus) - loss(&mut bn.clone(), &minus)) / (2.0 * h as f64);
+            assert!(
+                (numeric as f32 - g[i]).abs() < 2e-2,
+                "dx[{i}]: {numeric} vs {}",
+                g[i]
+            );
         }
     }
 }

@@ -28,7 +28,11 @@ pub struct Block {
 impl Block {
     /// A hidden block: `Linear(in, out, no bias) -> BatchNorm1d(out) -> ReLU`.
     pub fn hidden(in_dim: usize, out_dim: usize, rng: &mut impl Rng) -> Self {
-        Self::new(Linear::new(in_dim, out_dim, false, rng), Some(BatchNorm::new(out_dim)), true)
+        Self::new(
+            Linear::new(in_dim, out_dim, false, rng),
+            Some(BatchNorm::new(out_dim)),
+            true,
+        )
     }
 
     /// A plain `Linear(in, out, bias)`, optionally followed by a ReLU.
@@ -124,7 +128,8 @@ impl Block {
         }
         if need_input_grad {
             self.grad_input.resize(n * self.in_dim(), 0.0);
-            self.linear.backward_input(&self.grad_z, n, &mut self.grad_input);
+            self.linear
+                .backward_input(&self.grad_z, n, &mut self.grad_input);
         }
     }
 
@@ -142,8 +147,13 @@ impl Block {
         }
     }
 
-    pub(crate) fn named_tensors_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<NamedTensorMut<'a>>) {
-        self.linear.named_tensors_mut(&format!("{prefix}.linear"), out);
+    pub(crate) fn named_tensors_mut<'a>(
+        &'a mut self,
+        prefix: &str,
+        out: &mut Vec<NamedTensorMut<'a>>,
+    ) {
+        self.linear
+            .named_tensors_mut(&format!("{prefix}.linear"), out);
         if let Some(bn) = &mut self.batch_norm {
             bn.named_tensors_mut(&format!("{prefix}.bn"), out);
         }

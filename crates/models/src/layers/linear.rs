@@ -24,7 +24,12 @@ impl Linear {
         let bound = 1.0 / (in_dim as f32).sqrt();
         let weight = Param::uniform(vec![out_dim, in_dim], bound, rng);
         let bias = bias.then(|| Param::uniform(vec![out_dim], bound, rng));
-        Self { weight, bias, in_dim, out_dim }
+        Self {
+            weight,
+            bias,
+            in_dim,
+            out_dim,
+        }
     }
 
     /// Number of scalars (weights plus bias).
@@ -34,7 +39,15 @@ impl Linear {
 
     /// `out[n, out_dim] = x[n, in_dim]·Wᵀ + b`.
     pub fn forward(&self, x: &[f32], n: usize, out: &mut [f32]) {
-        matmul_a_bt(out, x, &self.weight.value, n, self.in_dim, self.out_dim, false);
+        matmul_a_bt(
+            out,
+            x,
+            &self.weight.value,
+            n,
+            self.in_dim,
+            self.out_dim,
+            false,
+        );
         if let Some(bias) = &self.bias {
             for row in out[..n * self.out_dim].chunks_exact_mut(self.out_dim) {
                 for (o, b) in row.iter_mut().zip(&bias.value) {
@@ -46,7 +59,15 @@ impl Linear {
 
     /// Weight and bias gradients from the output gradient `dz` and the layer input `x`.
     pub fn backward_params(&mut self, x: &[f32], dz: &[f32], n: usize) {
-        matmul_at_b(&mut self.weight.grad, dz, x, self.out_dim, n, self.in_dim, false);
+        matmul_at_b(
+            &mut self.weight.grad,
+            dz,
+            x,
+            self.out_dim,
+            n,
+            self.in_dim,
+            false,
+        );
         if let Some(bias) = &mut self.bias {
             bias.grad.fill(0.0);
             for row in dz[..n * self.out_dim].chunks_exact(self.out_dim) {
@@ -59,7 +80,15 @@ impl Linear {
 
     /// Input gradient `dx[n, in_dim] = dz·W`.
     pub fn backward_input(&self, dz: &[f32], n: usize, dx: &mut [f32]) {
-        matmul_a_b(dx, dz, &self.weight.value, n, self.out_dim, self.in_dim, false);
+        matmul_a_b(
+            dx,
+            dz,
+            &self.weight.value,
+            n,
+            self.out_dim,
+            self.in_dim,
+            false,
+        );
     }
 
     /// Marks weight and bias frozen or trainable.
@@ -84,7 +113,11 @@ impl Linear {
         }
     }
 
-    pub(crate) fn named_tensors_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<NamedTensorMut<'a>>) {
+    pub(crate) fn named_tensors_mut<'a>(
+        &'a mut self,
+        prefix: &str,
+        out: &mut Vec<NamedTensorMut<'a>>,
+    ) {
         out.push(named_mut(prefix, "weight", &mut self.weight));
         if let Some(bias) = &mut self.bias {
             out.push(named_mut(prefix, "bias", bias));

@@ -17,7 +17,17 @@ macro_rules! registry {
     };
 }
 
-registry!(shallow, vanilla, stacked, sparse, denoising, vae, beta_vae_strict, beta_vae_loose, vq);
+registry!(
+    shallow,
+    vanilla,
+    stacked,
+    sparse,
+    denoising,
+    vae,
+    beta_vae_strict,
+    beta_vae_loose,
+    vq
+);
 
 /// An unknown variant name.
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +42,17 @@ pub struct UnknownVariant {
 /// The variant registered under `name`.
 pub fn by_name(name: &str) -> Result<Variant, UnknownVariant> {
     let all = all();
-    all.iter().find(|v| v.name == name).cloned().ok_or_else(|| UnknownVariant {
-        name: name.to_string(),
-        known: all.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", "),
-    })
+    all.iter()
+        .find(|v| v.name == name)
+        .cloned()
+        .ok_or_else(|| UnknownVariant {
+            name: name.to_string(),
+            known: all
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// The registered names, in order.

@@ -1,0 +1,256 @@
+//! Reduction of latent codes to 2-D for scatter plots (identity or t-SNE).
+
+mod affinity;
+mod quadtree;
+mod tsne;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use self::tsne::{tsne, TsneConfig};
+
+/// t-SNE perplexity used for latent codes of more than two dimensions.
+pub const PERPLEXITY: f64 = 30.0;
+/// Barnes-Hut approximation threshold (theta) of the t-SNE.
+pub const APPROX_THRESHOLD: f64 = 0.5;
+/// Number of t-SNE gradient iterations, 250 of them early-exaggerated
+/// (scikit-learn's default).
+pub const MAX_ITER: usize = 1000;
+
+/// Latent codes placed in the plane, with how they got there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reduced2d {
+    /// One point per input code, in input order.
+    pub points: Vec<[f32; 2]>,
+    /// Human-readable description of the reduction, for plot captions.
+    pub method: String,
+}
+
+/// Puts the `n x dim` row-major `codes` in the plane.
+///
+/// `dim == 2`: the codes themselves ("latent (2-D, no reduction)");
+/// `dim == 1`: the code on the x axis and 0 on y. Otherwise a Barnes-Hut
+/// t-SNE (this crate's own, exact neighbours, scikit-learn's optimiser
+/// settings) with perplexity [`PERPLEXITY`], theta [`APPROX_THRESHOLD`],
+/// [`MAX_ITER`] iterations and random initialisation drawn from `seed`, so
+/// that the result is deterministic for `seed` ("t-SNE (perplexity 30)").
+/// t-SNE needs `n - 1 >= 3 * perplexity`; with fewer codes the perplexity is
+/// lowered to `(n - 1) / 3` and the method string says so, and with fewer
+/// than 4 codes every point is the origin.
+///
+/// # Panics
+/// If `dim == 0` or `codes.len()` is not a multiple of `dim`.
+pub fn reduce_to_2d(codes: &[f32], dim: usize, seed: u64) -> Reduced2d {
+    assert!(
+        dim > 0 && codes.len().is_multiple_of(dim),
+        "codes must be n x dim"
+    );
+    let n = codes.len() / dim;
+    match dim {
+        2 => Reduced2d {
+            points: codes.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
+            method: "latent (2-D, no reduction)".into(),
+        },
+        1 => Reduced2d {
+            points: codes.iter().map(|&x| [x, 0.0]).collect(),
+            method: "latent (1-D, y = 0)".into(),
+        },
+        _ if n < 4 => Reduced2d {
+            points: vec![[0.0, 0.0]; n],
+            method: format!("too few codes ({n}) for t-SNE"),
+        },
+        _ => {
+            let perplexity = PERPLEXITY.min(((n - 1) / 3) as f64);
+            let data: Vec<f64> = codes.iter().map(|&x| f64::from(x)).collect();
+            let cfg = TsneConfig {
+                perplexity,
+                theta: APPROX_THRESHOLD,
+                max_iter: MAX_ITER,
+            };
+            Reduced2d {
+                points: tsne(&data, dim, cfg, seed)
+                    .into_iter()
+                    .map(|[x, y]| [x as f32, y as f32])
+                    .collect(),
+                method: format!("t-SNE (perplexity {perplexity})"),
+            }
+        }
+    }
+}
+
+/// Suggested `max_points` for [`reduce_to_2d_subset`] on the 10,000 test codes.
+pub const SUBSET_POINTS: usize = 5_000;
+
+/// `12345` as "12,345".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// As [`reduce_to_2d`], but t-SNE runs on at most `max_points` codes: when
+/// `dim > 2` and there are more codes, a random subset of `max_points` rows
+/// drawn from `seed` (kept in input order) is reduced, and the method string
+/// says so, e.g. "t-SNE on 5,000 of 10,000 test codes (perplexity 30)".
+/// Returns the reduction and the labels of the rows it holds, in its order.
+/// Codes of one or two dimensions are never subsampled (they cost nothing).
+///
+/// # Panics
+/// As [`reduce_to_2d`], or if `labels` does not have one entry per row, or
+/// `max_points == 0`.
+pub fn reduce_to_2d_subset(
+    codes: &[f32],
+    dim: usize,
+    labels: &[u8],
+    max_points: usize,
+    seed: u64,
+) -> (Reduced2d, Vec<u8>) {
+    assert!(
+        dim > 0 && codes.len().is_multiple_of(dim),
+        "codes must be n x dim"
+    );
+    let n = codes.len() / dim;
+    assert_eq!(labels.len(), n, "one label per code");
+    assert!(max_points > 0, "max_points must be positive");
+    if dim <= 2 || n <= max_points {
+        return (reduce_to_2d(codes, dim, seed), labels.to_vec());
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rows = rand::seq::index::sample(&mut rng, n, max_points).into_vec();
+    rows.sort_unstable();
+    let subset: Vec<f32> = rows
+        .iter()
+        .flat_map(|&r| codes[r * dim..(r + 1) * dim].iter().copied())
+        .collect();
+    let mut reduced = reduce_to_2d(&subset, dim, seed);
+    let what = reduced
+        .method
+        .strip_prefix("t-SNE ")
+        .unwrap_or(&reduced.method)
+        .to_string();
+    reduced.method = format!(
+        "t-SNE on {} of {} test codes {what}",
+        thousands(max_points),
+        thousands(n)
+    );
+    (reduced, rows.iter().map(|&r| labels[r]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    /// `n` codes of dimension `dim` around `k` well separated centres.
+    fn clustered(n: usize, dim: usize, k: usize, seed: u64) -> (Vec<f32>, Vec<u8>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centres: Vec<Vec<f32>> = (0..k)
+            .map(|_| (0..dim).map(|_| rng.random_range(-10.0..10.0)).collect())
+            .collect();
+        let (mut codes, mut labels) = (Vec::with_capacity(n * dim), Vec::with_capacity(n));
+        for i in 0..n {
+            let c = i % k;
+            labels.push(c as u8);
+            codes.extend(centres[c].iter().map(|&x| x + rng.random_range(-1.0..1.0)));
+        }
+        (codes, labels)
+    }
+
+    #[test]
+    fn two_d_is_passed_through() {
+        let r = reduce_to_2d(&[1.0, 2.0, 3.0, 4.0], 2, 0);
+        assert_eq!(r.points, vec![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(r.method, "latent (2-D, no reduction)");
+    }
+
+    #[test]
+    fn tsne_is_deterministic_and_separates_clusters() {
+        let (codes, labels) = clustered(300, 8, 3, 11);
+        let a = reduce_to_2d(&codes, 8, 5);
+        assert_eq!(a.method, "t-SNE (perplexity 30)");
+        assert_eq!(a.points.len(), 300);
+        assert!(a.points.iter().flatten().all(|x| x.is_finite()));
+        assert_eq!(a, reduce_to_2d(&codes, 8, 5));
+        assert_ne!(a.points, reduce_to_2d(&codes, 8, 6).points);
+        // Clusters stay apart: every point is nearer its own cluster's mean.
+        let mut means = [[0.0f32; 2]; 3];
+        for (p, &l) in a.points.iter().zip(&labels) {
+            means[l as usize][0] += p[0] / 100.0;
+            means[l as usize][1] += p[1] / 100.0;
+        }
+        let d = |p: &[f32; 2], m: &[f32; 2]| (p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2);
+        for (p, &l) in a.points.iter().zip(&labels) {
+            let own = d(p, &means[l as usize]);
+            assert!(means.iter().all(|m| own <= d(p, m)));
+        }
+    }
+
+    #[test]
+    fn small_inputs_lower_the_perplexity() {
+        let (codes, _) = clustered(40, 5, 2, 1);
+        let r = reduce_to_2d(&codes, 5, 0);
+        assert_eq!(r.method, "t-SNE (perplexity 13)");
+        assert_eq!(r.points.len(), 40);
+        assert_eq!(reduce_to_2d(&codes[..15], 5, 0).points, vec![[0.0; 2]; 3]);
+    }
+
+    #[test]
+    fn subset_is_seeded_labelled_and_described() {
+        let (codes, labels) = clustered(400, 6, 4, 3);
+        let (r, used) = reduce_to_2d_subset(&codes, 6, &labels, 150, 8);
+        assert_eq!(r.points.len(), 150);
+        assert_eq!(used.len(), 150);
+        assert_eq!(r.method, "t-SNE on 150 of 400 test codes (perplexity 30)");
+        assert_eq!(
+            (r.clone(), used.clone()),
+            reduce_to_2d_subset(&codes, 6, &labels, 150, 8)
+        );
+        // Labels follow the chosen rows: every class still present.
+        assert!((0..4).all(|c| used.contains(&c)));
+        let (all, all_labels) = reduce_to_2d_subset(&codes, 6, &labels, 1000, 8);
+        assert_eq!(all.points.len(), 400);
+        assert_eq!(all_labels, labels);
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    /// Full-size timing: `cargo test --release -p ae-eval --lib -- --ignored --nocapture tsne_timing`.
+    #[test]
+    #[ignore]
+    fn tsne_timing() {
+        // Process CPU seconds (user + system) from /proc, to see through a loaded machine.
+        let cpu = || -> f64 {
+            let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            let ticks = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|f| f.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            (ticks(11) + ticks(12)) / 100.0
+        };
+        let (codes, labels) = clustered(10_000, 20, 10, 2);
+        for max_points in [10_000, SUBSET_POINTS] {
+            let (start, cpu0) = (std::time::Instant::now(), cpu());
+            let (r, used) = reduce_to_2d_subset(&codes, 20, &labels, max_points, 0);
+            let (secs, cpu_secs) = (start.elapsed().as_secs_f64(), cpu() - cpu0);
+            let pred = crate::clustering::kmeans(r.points.as_flattened(), 2, 10, 0);
+            let acc = crate::clustering::clustering_accuracy(&pred, &used);
+            eprintln!("{}: {secs:.1} s wall, {cpu_secs:.1} s CPU, k-means accuracy on the embedding {acc:.3}", r.method);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! End to end: briefly trained vanilla and vae models on a slice of MNIST through every
+//! downstream task, checking shapes and ranges.
+
+use ae_data::{load_dataset, split, DatasetName, LabelledImages, INPUT_DIM};
+use ae_eval::tasks::{
+    anomaly_detection, interpolate, latent_structure, linear_probe, random_encoder, reconstruction,
+    samples, supervised, EvalBatchNorm, ProbeConfig, ProbeData, ProbeResult, GRID_IMAGES,
+    INTERPOLATION_STEPS, SAMPLE_COUNT,
+};
+use ae_models::training::Silent;
+use ae_models::{train, variants, Autoencoder, LatentMode, TrainingConfig};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+fn first(set: &LabelledImages, n: usize) -> LabelledImages {
+    set.select(&(0..n.min(set.len())).collect::<Vec<_>>())
+}
+
+fn check_probe(name: &str, r: &ProbeResult, max_epochs: usize) {
+    eprintln!("{name} probe: {r:?}");
+    assert!((0.0..=1.0).contains(&r.test_accuracy), "{name}: {r:?}");
+    assert!(
+        !r.validation_accuracies.is_empty() && r.validation_accuracies.len() <= max_epochs,
+        "{name}: {r:?}"
+    );
+    assert!(
+        r.validation_accuracies
+            .iter()
+            .all(|a| (0.0..=1.0).contains(a)),
+        "{name}: {r:?}"
+    );
+    assert!(
+        r.best_epoch >= 1 && r.best_epoch <= r.validation_accuracies.len(),
+        "{name}: {r:?}"
+    );
+    let best = r.validation_accuracies[r.best_epoch - 1];
+    assert!(
+        r.validation_accuracies.iter().all(|&a| a <= best),
+        "{name}: best epoch is not the best: {r:?}"
+    );
+    assert!(
+        r.validation_accuracies[..r.best_epoch - 1]
+            .iter()
+            .all(|&a| a < best),
+        "{name}: ties must keep the earliest epoch: {r:?}"
+    );
+}
+
+#[test]
+fn every_task_runs_on_briefly_trained_models() {
+    let data = load_dataset(DatasetName::Mnist, None).expect("MNIST is vendored");
+    let s = split(data.train.len(), 42);
+    let train_set = data.train.select(&s.train[..2000]);
+    let labelled = data.train.select(&s.labelled);
+    let validation = first(&data.train.select(&s.validation), 1000);
+    let test = first(&data.test, 2000);
+    let probe_data = ProbeData {
+        train: &labelled,
+        validation: &validation,
+        test: &test,
+    };
+    let config = ProbeConfig::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+
+    for name in ["vanilla", "vae"] {
+        let variant = variants::by_name(name).unwrap();
+        let mut model = Autoencoder::new(&variant, 20, INPUT_DIM, &mut rng);
+        let cfg = TrainingConfig {
+            epochs: 1,
+            ..TrainingConfig::default()
+        };
+        train(
+            &mut model,
+            &train_set.images.pixels,
+            &validation.images.pixels[..200 * INPUT_DIM],
+            &cfg,
+            &mut rng,
+            &mut Silent,
+        )
+        .expect("training runs");
+
+        let recon = reconstruction(&mut model, &test.images, &mut rng);
+        assert!(
+            recon.mean_bce.is_finite() && recon.mean_bce > 0.0 && recon.mean_bce < 1024.0,
+            "{recon:?}"
+        );
+        assert_eq!(recon.mean_bce_mean_latent.is_some(), name == "vae");
+        if let Some(mean) = recon.mean_bce_mean_latent {
+            assert!(mean.is_finite() && mean > 0.0);
+        }
+        assert_eq!(recon.grid_originals.len(), GRID_IMAGES * INPUT_DIM);
+        assert_eq!(
+            recon.grid_originals[..],
+            test.images.pixels[..GRID_IMAGES * INPUT_DIM]
+        );
+        assert_eq!(recon.grid_reconstructions.len(), GRID_IMAGES * INPUT_DIM);
+        assert!(recon
+            .grid_reconstructions
+            .iter()
+            .all(|p| (0.0..=1.0).contains(p)));
+
+        let sampled = samples(&mut model, SAMPLE_COUNT, &mut rng);
+        match name {
+            "vae" => {
+                let s = sampled.expect("vae samples");
+                assert_eq!(s.len(), SAMPLE_COUNT * INPUT_DIM);
+                assert!(s.iter().all(|p| (0.0..=1.0).contains(p)));
+            }
+            _ => assert!(sampled.is_none()),
+        }
+
+        let frames = interpolate(
+            &mut model,
+            test.images.row(0),
+            test.images.row(1),
+            INTERPOLATION_STEPS,
+            LatentMode::Sampled,
+            &mut rng,
+        );
+        assert_eq!(frames.len(), INTERPOLATION_STEPS * INPUT_DIM);
+        assert!(frames.iter().all(|p| (0.0..=1.0).contains(p)));
+
+        let small_test = first(&test, 300);
+        let latent = latent_structure(&mut model, &small_test, 7, &mut rng);
+        assert_eq!(latent.codes_dim, 20);
+        assert_eq!(latent.reduced.points.len(), 300);
+        assert!(latent
+            .reduced
+            .points
+            .iter()
+            .all(|p| p[0].is_finite() && p[1].is_finite()));
+        assert_eq!(latent.labels, small_test.labels);
+        assert!(
+            (0.0..=1.0).contains(&latent.clustering.accuracy) && latent.clustering.accuracy >= 0.1
+        );
+        assert!((0.0..=1.0).contains(&latent.clustering.nmi));
+
+        let anomaly = anomaly_detection(&mut model, &test, 1, &mut rng)
+            .expect("test set has ones and others");
+        assert!((0.0..=1.0).contains(&anomaly.auc));
+        assert!((anomaly.roc.trapezoid_area() - anomaly.auc).abs() < 1e-9);
+
+        let probe = linear_probe(
+            &mut model,
+            &probe_data,
+            LatentMode::Sampled,
+            &config,
+            &mut rng,
+        );
+        check_probe(name, &probe, config.max_epochs);
+        if name == "vanilla" {
+            assert!(
+                probe.test_accuracy > 0.1,
+                "vanilla probe not above chance: {probe:?}"
+            );
+        }
+        if name == "vae" {
+            let mean = linear_probe(&mut model, &probe_data, LatentMode::Mean, &config, &mut rng);
+            check_probe("vae mean", &mean, config.max_epochs);
+        }
+    }
+
+    let random = random_encoder(
+        &probe_data,
+        EvalBatchNorm::RunningStatistics,
+        &config,
+        &mut rng,
+    );
+    check_probe("random_encoder", &random, config.max_epochs);
+    let sup = supervised(&probe_data, &config, &mut rng);
+    check_probe("supervised", &sup, config.max_epochs);
+    assert!(
+        sup.test_accuracy > 0.5,
+        "supervised on 550 MNIST digits: {sup:?}"
+    );
+}

@@ -1,0 +1,62 @@
+//! Command-line definition (clap) and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+fn variants_help() -> String {
+    let list: Vec<String> = ae_models::variants::all()
+        .iter()
+        .map(|v| format!("  {:<16} {}", v.name, v.description))
+        .collect();
+    format!("Variants:\n{}", list.join("\n"))
+}
+
+/// Trains and compares the nine autoencoders of "The Great Autoencoder Bake Off".
+#[derive(Parser, Debug)]
+#[command(name = "bakeoff", version, after_help = variants_help())]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Dataset selection shared by the subcommands.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Dataset: mnist (the copy shipped in data/mnist) or fmnist (Debian's dataset-fashion-mnist).
+    #[arg(long, default_value = "mnist")]
+    pub dataset: String,
+    /// Read the four IDX files from this directory instead of the dataset's default location.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train one variant at one latent size and save its checkpoint, settings and losses.
+    #[command(after_help = variants_help())]
+    Train(commands::train::TrainArgs),
+    /// Measure training throughput (samples/s) per variant and phase.
+    Bench(commands::bench::BenchArgs),
+}
+
+/// Runs the command line; errors are printed with their causes and give exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => commands::train::run(&args),
+        Command::Bench(args) => commands::bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

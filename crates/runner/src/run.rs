@@ -1,0 +1,198 @@
+//! One training run: its settings, its record, and the directory it lives in.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ae_data::{fs::write_atomic, Dataset, DatasetName, Split, INPUT_DIM};
+use ae_models::{
+    checkpoint, training, variants, Autoencoder, EpochRecord, TrainingConfig, TrainingObserver,
+    Variant,
+};
+use anyhow::{bail, Context, Result};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// File names inside a run directory.
+pub const SETTINGS_FILE: &str = "settings.json";
+/// The trained weights.
+pub const CHECKPOINT_FILE: &str = "model.safetensors";
+/// Losses per epoch and wall time, written when training has finished.
+pub const RECORD_FILE: &str = "record.json";
+
+/// Everything that determines a training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// The variant, in full (so a run directory says exactly what was trained).
+    pub variant: Variant,
+    /// Latent size (20 for the general runs, 2 for the anomaly runs).
+    pub latent_dim: usize,
+    /// Digit left out of the training split, for the anomaly runs.
+    pub exclude_digit: Option<u8>,
+    /// Dataset name.
+    pub dataset: String,
+    /// Seed of the split permutation and of every random draw of the run.
+    pub seed: u64,
+    /// Use only the first N images of the training split (smoke profiles).
+    pub train_subset: Option<usize>,
+    /// Epochs, batch size, learning rate.
+    pub training: TrainingConfig,
+}
+
+impl RunSettings {
+    /// Settings for `variant_name` with the study's defaults.
+    pub fn new(
+        variant_name: &str,
+        latent_dim: usize,
+        dataset: DatasetName,
+        seed: u64,
+    ) -> Result<Self> {
+        let variant = variants::by_name(variant_name)?;
+        Ok(Self {
+            variant,
+            latent_dim,
+            exclude_digit: None,
+            dataset: dataset.to_string(),
+            seed,
+            train_subset: None,
+            training: TrainingConfig::default(),
+        })
+    }
+
+    /// Checks every field, naming the one that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        self.variant.validate().map_err(anyhow::Error::msg)?;
+        if self.latent_dim == 0 || self.latent_dim > 512 {
+            bail!("latent: must be between 1 and 512, got {}", self.latent_dim);
+        }
+        if let Some(d) = self.exclude_digit {
+            if d > 9 {
+                bail!("exclude_digit: must be a digit 0-9, got {d}");
+            }
+        }
+        if self.training.epochs == 0 {
+            bail!("epochs: must be at least 1");
+        }
+        if self.training.batch_size == 0 {
+            bail!("batch_size: must be at least 1");
+        }
+        if self.train_subset == Some(0) {
+            bail!("train_subset: must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// What a finished run records beside its checkpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The settings it ran with.
+    pub settings: RunSettings,
+    /// Losses of every epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// Wall time of the training, seconds.
+    pub train_seconds: f64,
+    /// Training images per second over the whole run.
+    pub samples_per_second: f64,
+    /// Images in the training split used.
+    pub train_images: usize,
+}
+
+/// The training and validation images a run's settings select.
+pub fn training_data(settings: &RunSettings, dataset: &Dataset) -> (Vec<f32>, Vec<f32>) {
+    let split = ae_data::split(dataset.train.len(), settings.seed);
+    let mut train_indices = match settings.exclude_digit {
+        Some(d) => split.without_digit(&dataset.train.labels, d),
+        None => split.train.clone(),
+    };
+    if let Some(n) = settings.train_subset {
+        train_indices.truncate(n);
+    }
+    let validation = validation_indices(&split, settings.train_subset);
+    let train = dataset.train.images.select(&train_indices).pixels;
+    let validation = dataset.train.images.select(&validation).pixels;
+    (train, validation)
+}
+
+fn validation_indices(split: &Split, subset: Option<usize>) -> Vec<usize> {
+    // Smoke profiles shrink validation along with training so an epoch stays short.
+    match subset {
+        Some(n) => split.validation.iter().copied().take(n.max(100)).collect(),
+        None => split.validation.clone(),
+    }
+}
+
+/// Trains one run into `dir`: writes the settings first, then the checkpoint and the record
+/// (each atomically), and returns the record.
+pub fn train_run(
+    settings: &RunSettings,
+    dataset: &Dataset,
+    dir: &Path,
+    observer: &mut dyn TrainingObserver,
+) -> Result<RunRecord> {
+    settings.validate()?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating run directory {}", dir.display()))?;
+    write_json(&dir.join(SETTINGS_FILE), settings)?;
+    let (train, validation) = training_data(settings, dataset);
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+    let mut model = Autoencoder::new(&settings.variant, settings.latent_dim, INPUT_DIM, &mut rng);
+    let start = Instant::now();
+    let epochs = training::train(
+        &mut model,
+        &train,
+        &validation,
+        &settings.training,
+        &mut rng,
+        observer,
+    )
+    .with_context(|| {
+        format!(
+            "training {} (latent {})",
+            settings.variant.name, settings.latent_dim
+        )
+    })?;
+    let train_seconds = start.elapsed().as_secs_f64();
+    let train_images = train.len() / INPUT_DIM;
+    checkpoint::save(&model, &dir.join(CHECKPOINT_FILE))?;
+    let record = RunRecord {
+        settings: settings.clone(),
+        epochs,
+        train_seconds,
+        samples_per_second: (train_images * settings.training.epochs) as f64 / train_seconds,
+        train_images,
+    };
+    write_json(&dir.join(RECORD_FILE), &record)?;
+    Ok(record)
+}
+
+/// Loads the trained model of a run directory.
+pub fn load_run(dir: &Path) -> Result<(RunRecord, Autoencoder)> {
+    let record: RunRecord = read_json(&dir.join(RECORD_FILE))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(record.settings.seed);
+    let mut model = Autoencoder::new(
+        &record.settings.variant,
+        record.settings.latent_dim,
+        INPUT_DIM,
+        &mut rng,
+    );
+    checkpoint::load_into(&mut model, &dir.join(CHECKPOINT_FILE))?;
+    Ok((record, model))
+}
+
+/// Writes `value` as pretty JSON, atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(value)?;
+    write_atomic(path, &bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Reads JSON, naming the file on error.
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// `dir/<variant>_<latent>`: where the runner keeps a run.
+pub fn run_dir(root: &Path, variant: &str, latent_dim: usize) -> PathBuf {
+    root.join(format!("{variant}_latent{latent_dim}"))
+}
