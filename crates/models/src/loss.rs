@@ -18,31 +18,35 @@ pub fn sigmoid(x: f32) -> f32 {
 
 /// Reconstruction loss of a batch: BCE summed over each image's pixels, averaged over the
 /// `n` images; writes `d loss / d logits` into `grad` (`(sigmoid(l) - t) / n`).
+///
+/// Rows are spread over the rayon pool; each row's sum is kept and the rows are added in
+/// order, so the result does not depend on how the work was split.
 pub fn bce_loss_and_grad(logits: &[f32], targets: &[f32], n: usize, grad: &mut Vec<f32>) -> f64 {
+    use rayon::prelude::*;
     grad.resize(logits.len(), 0.0);
     let inv_n = 1.0 / n as f32;
     let width = logits.len() / n;
-    let mut total = 0.0f64;
-    for ((row_l, row_t), row_g) in logits
-        .chunks(width)
-        .zip(targets.chunks(width))
-        .zip(grad.chunks_mut(width))
-    {
-        let mut row_sum = 0.0f64;
-        for ((&l, &t), g) in row_l.iter().zip(row_t).zip(row_g.iter_mut()) {
-            // one exp serves both the loss and the sigmoid
-            let e = (-l.abs()).exp();
-            row_sum += (l.max(0.0) - l * t + (1.0 + e).ln()) as f64;
-            let p = if l >= 0.0 {
-                1.0 / (1.0 + e)
-            } else {
-                e / (1.0 + e)
-            };
-            *g = (p - t) * inv_n;
-        }
-        total += row_sum;
-    }
-    total / n as f64
+    let row_sums: Vec<f64> = logits
+        .par_chunks(width)
+        .zip(targets.par_chunks(width))
+        .zip(grad.par_chunks_mut(width))
+        .map(|((row_l, row_t), row_g)| {
+            let mut row_sum = 0.0f64;
+            for ((&l, &t), g) in row_l.iter().zip(row_t).zip(row_g.iter_mut()) {
+                // one exp serves both the loss and the sigmoid
+                let e = (-l.abs()).exp();
+                row_sum += (l.max(0.0) - l * t + (1.0 + e).ln()) as f64;
+                let p = if l >= 0.0 {
+                    1.0 / (1.0 + e)
+                } else {
+                    e / (1.0 + e)
+                };
+                *g = (p - t) * inv_n;
+            }
+            row_sum
+        })
+        .collect();
+    row_sums.iter().sum::<f64>() / n as f64
 }
 
 /// Per-image BCE summed over pixels (`width` pixels per image): the anomaly score and the

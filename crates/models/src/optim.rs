@@ -1,6 +1,14 @@
 //! Adam, updating parameters in place (PyTorch's `torch.optim.Adam`, no weight decay).
 
+use rayon::prelude::*;
+
 use crate::param::Param;
+
+/// One parallel work item: slices of the values, gradients, first and second moments.
+type AdamChunk<'a> = (((&'a mut [f32], &'a [f32]), &'a mut [f32]), &'a mut [f32]);
+
+/// Elements per parallel work item of an update: large enough to amortise scheduling.
+const PARALLEL_CHUNK: usize = 1 << 14;
 
 /// Adam's hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,18 +80,21 @@ impl Adam {
             }
             // Same arithmetic as torch.optim.Adam (single-tensor path):
             // denom = sqrt(v) / sqrt(1 - beta2^t) + eps; p -= lr / (1 - beta1^t) * m / denom
-            for (((w, &g), m), v) in p
-                .value
-                .iter_mut()
-                .zip(&p.grad)
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-            {
-                *m = beta1 * *m + (1.0 - beta1) * g;
-                *v = beta2 * *v + (1.0 - beta2) * g * g;
-                let denom = v.sqrt() / bias2_sqrt + eps;
-                *w -= step_size * *m / denom;
-            }
+            // Elementwise, so splitting it over threads cannot change the result.
+            let update = |(((w, g), m), v): AdamChunk<'_>| {
+                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    *m = beta1 * *m + (1.0 - beta1) * g;
+                    *v = beta2 * *v + (1.0 - beta2) * g * g;
+                    let denom = v.sqrt() / bias2_sqrt + eps;
+                    *w -= step_size * *m / denom;
+                }
+            };
+            p.value
+                .par_chunks_mut(PARALLEL_CHUNK)
+                .zip(p.grad.par_chunks(PARALLEL_CHUNK))
+                .zip(m.par_chunks_mut(PARALLEL_CHUNK))
+                .zip(v.par_chunks_mut(PARALLEL_CHUNK))
+                .for_each(update);
         }
     }
 }
