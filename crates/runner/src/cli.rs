@@ -43,6 +43,10 @@ pub enum Command {
     Train(commands::train::TrainArgs),
     /// Measure training throughput (samples/s) per variant and phase.
     Bench(commands::bench::BenchArgs),
+    /// Run a whole study (train every variant, run every task) and write its report;
+    /// finished jobs are cached, so reruns only do what is missing.
+    #[command(after_help = variants_help())]
+    Reproduce(commands::reproduce::ReproduceArgs),
 }
 
 /// Runs the command line; errors are printed with their causes and give exit code 1.
@@ -51,6 +55,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => commands::train::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
+        Command::Reproduce(args) => commands::reproduce::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,23 @@
 //! The runner: the `bakeoff` command line, single training runs, benchmarks, and (in
 //! `reproduce`) the whole study. Models and evaluation live in their own crates; this crate
 //! parses arguments, plans work, reports progress and writes files.
+//!
+//! The study flows one way: [`experiment`] (the TOML file) -> [`plan`] (jobs and cache
+//! keys) -> [`jobs`] (each job's result, cached as JSON) -> [`results`] (the cached
+//! results read back) -> [`tables`], [`figures`], [`findings`] and [`report`].
 
 pub mod cli;
 pub mod commands;
+pub mod experiment;
+pub mod figures;
+pub mod findings;
+pub mod jobs;
+pub mod metadata;
+pub mod pixels;
+pub mod plan;
 pub mod progress;
+pub mod reference;
+pub mod report;
+pub mod results;
 pub mod run;
+pub mod tables;

@@ -114,6 +114,20 @@ pub fn training_data(settings: &RunSettings, dataset: &Dataset) -> (Vec<f32>, Ve
     (train, validation)
 }
 
+/// Number of training images a run's settings select (without copying them).
+pub fn training_rows(settings: &RunSettings, dataset: &Dataset) -> usize {
+    let split = ae_data::split(dataset.train.len(), settings.seed);
+    let rows = match settings.exclude_digit {
+        Some(d) => split
+            .train
+            .iter()
+            .filter(|&&i| dataset.train.labels[i] != d)
+            .count(),
+        None => split.train.len(),
+    };
+    settings.train_subset.map_or(rows, |n| rows.min(n))
+}
+
 fn validation_indices(split: &Split, subset: Option<usize>) -> Vec<usize> {
     // Smoke profiles shrink validation along with training so an epoch stays short.
     match subset {
@@ -154,7 +168,14 @@ pub fn train_run(
     })?;
     let train_seconds = start.elapsed().as_secs_f64();
     let train_images = train.len() / INPUT_DIM;
-    checkpoint::save(&model, &dir.join(CHECKPOINT_FILE))?;
+    let checkpoint_path = dir.join(CHECKPOINT_FILE);
+    checkpoint::save(&model, &checkpoint_path)?;
+    // The record vouches for the checkpoint, so the checkpoint must be on disk first (the
+    // record itself is fsynced by `write_atomic`): a power loss can then never leave a record
+    // beside a truncated checkpoint.
+    std::fs::File::open(&checkpoint_path)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("syncing {}", checkpoint_path.display()))?;
     let record = RunRecord {
         settings: settings.clone(),
         epochs,

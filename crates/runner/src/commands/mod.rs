@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod reproduce;
 pub mod train;
 
 use ae_data::{load_dataset, Dataset, DatasetName};

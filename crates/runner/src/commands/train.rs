@@ -49,7 +49,8 @@ pub struct TrainArgs {
 
 /// Runs `bakeoff train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let (name, dataset) = super::load(&args.data)?;
+    // Check the arguments before spending time on loading the data.
+    let name: ae_data::DatasetName = args.data.dataset.parse()?;
     let mut settings = RunSettings::new(&args.variant, args.latent, name, args.seed)?;
     settings.exclude_digit = args.exclude_digit;
     settings.train_subset = args.train_subset;
@@ -59,7 +60,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         ..TrainingConfig::default()
     };
     settings.validate()?;
-    let rows = crate::run::training_data(&settings, &dataset).0.len() / ae_data::INPUT_DIM;
+    let (_, dataset) = super::load(&args.data)?;
+    let rows = crate::run::training_rows(&settings, &dataset);
     let label = format!("{} latent {}", settings.variant.name, settings.latent_dim);
     let mut bar = TrainingBar::new(
         &label,

@@ -1,0 +1,384 @@
+//! An experiment file (`experiments/*.toml`): which variants, which dataset, how to train
+//! and how to evaluate. Parsed strictly (unknown keys are errors) and validated before any
+//! work starts, so a typo never costs a training run.
+
+use std::path::{Path, PathBuf};
+
+use ae_data::DatasetName;
+use ae_models::variants;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// A whole study: the experiment file's contents with every default filled in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// Name of the study; the default output directory is `results/<name>`. Defaults to the
+    /// file's stem.
+    #[serde(default)]
+    pub name: String,
+    /// Dataset name (`mnist` or `fmnist`).
+    pub dataset: String,
+    /// Read the IDX files from this directory instead of the dataset's default location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Seed of the split permutation, of every training run and of every downstream job.
+    pub seed: u64,
+    /// Variants to compare, in table order. Defaults to every registered variant.
+    #[serde(default = "variants::names")]
+    pub variants: Vec<String>,
+    /// How every autoencoder is trained.
+    pub training: TrainingSection,
+    /// The general runs (reconstruction, sampling, interpolation, latent structure, probe).
+    #[serde(default = "GeneralSection::reference")]
+    pub general: GeneralSection,
+    /// The anomaly runs (latent structure, anomaly ROC).
+    #[serde(default = "AnomalySection::reference")]
+    pub anomaly: AnomalySection,
+    /// Sizes of the evaluation sets and of the figures.
+    #[serde(default)]
+    pub evaluation: EvaluationSection,
+    /// The linear probe and its baselines.
+    #[serde(default)]
+    pub probe: ProbeSection,
+}
+
+/// `[training]`: optimisation settings shared by every run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSection {
+    /// Epochs per run (the reference: 60).
+    pub epochs: usize,
+    /// Images per batch (the reference: 256).
+    #[serde(default = "reference_batch_size")]
+    pub batch_size: usize,
+    /// Adam's learning rate (the reference: 1e-3).
+    #[serde(default = "reference_learning_rate")]
+    pub learning_rate: f32,
+    /// Train on only the first N images of the training split (smoke profiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_subset: Option<usize>,
+}
+
+fn reference_batch_size() -> usize {
+    256
+}
+
+fn reference_learning_rate() -> f32 {
+    1e-3
+}
+
+/// `[general]`: the latent size of the general runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneralSection {
+    /// Latent size (the reference: 20).
+    pub latent_dim: usize,
+}
+
+impl GeneralSection {
+    fn reference() -> Self {
+        Self { latent_dim: 20 }
+    }
+}
+
+/// `[anomaly]`: the latent size of the anomaly runs and the digit they never see.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalySection {
+    /// Latent size (the reference: 2).
+    pub latent_dim: usize,
+    /// Digit left out of training and scored as the anomaly (the reference: 1).
+    pub digit: u8,
+}
+
+impl AnomalySection {
+    fn reference() -> Self {
+        Self {
+            latent_dim: 2,
+            digit: 1,
+        }
+    }
+}
+
+/// `[evaluation]`: which images the downstream tasks use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluationSection {
+    /// Evaluate on only the first N test images (smoke profiles); all by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_subset: Option<usize>,
+    /// Score the probe on only the first N validation images (smoke profiles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_subset: Option<usize>,
+    /// At most this many test codes go into each t-SNE (the rest are not plotted).
+    pub tsne_points: usize,
+    /// Test image the interpolation starts from (the reference: #0, a 7).
+    pub interpolation_from: usize,
+    /// Test image the interpolation ends at (the reference: #1, a 2).
+    pub interpolation_to: usize,
+    /// Frames of the interpolation, both ends included (the reference: 130).
+    pub interpolation_steps: usize,
+    /// Images in each sample grid (the reference: 16).
+    pub samples: usize,
+}
+
+impl Default for EvaluationSection {
+    fn default() -> Self {
+        Self {
+            test_subset: None,
+            validation_subset: None,
+            tsne_points: ae_eval::reduction::SUBSET_POINTS,
+            interpolation_from: 0,
+            interpolation_to: 1,
+            interpolation_steps: ae_eval::tasks::INTERPOLATION_STEPS,
+            samples: ae_eval::tasks::SAMPLE_COUNT,
+        }
+    }
+}
+
+/// `[probe]`: the linear probe's optimiser and early stopping (SPEC task 6).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProbeSection {
+    /// Images per batch (the reference: 32).
+    pub batch_size: usize,
+    /// Upper bound on the epochs (the reference: 20).
+    pub max_epochs: usize,
+    /// Epochs without improvement before stopping (the reference: 3).
+    pub patience: usize,
+    /// Adam's learning rate (the reference: 1e-3).
+    pub learning_rate: f32,
+}
+
+impl Default for ProbeSection {
+    fn default() -> Self {
+        let c = ae_eval::tasks::ProbeConfig::default();
+        Self {
+            batch_size: c.batch_size,
+            max_epochs: c.max_epochs,
+            patience: c.patience,
+            learning_rate: c.learning_rate,
+        }
+    }
+}
+
+impl ProbeSection {
+    /// The eval crate's configuration.
+    pub fn config(&self) -> ae_eval::tasks::ProbeConfig {
+        ae_eval::tasks::ProbeConfig {
+            batch_size: self.batch_size,
+            max_epochs: self.max_epochs,
+            patience: self.patience,
+            learning_rate: self.learning_rate,
+        }
+    }
+}
+
+impl Experiment {
+    /// Reads, parses and validates an experiment file; every error names the file and, for
+    /// invalid values, the key.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading experiment file {}", path.display()))?;
+        let mut experiment: Experiment = toml::from_str(&text)
+            .with_context(|| format!("parsing experiment file {}", path.display()))?;
+        if experiment.name.is_empty() {
+            experiment.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "experiment".into());
+        }
+        experiment
+            .validate()
+            .with_context(|| format!("invalid experiment file {}", path.display()))?;
+        Ok(experiment)
+    }
+
+    /// Checks every value, naming the key of the first one that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            bail!(
+                "name: must be non-empty letters, digits, `_` or `-`, got {:?}",
+                self.name
+            );
+        }
+        self.dataset_name()?;
+        if self.variants.is_empty() {
+            bail!("variants: must name at least one variant");
+        }
+        for (i, name) in self.variants.iter().enumerate() {
+            variants::by_name(name).with_context(|| format!("variants[{i}]"))?;
+            if self.variants[..i].contains(name) {
+                bail!("variants[{i}]: `{name}` is listed twice");
+            }
+        }
+        let t = &self.training;
+        positive("training.epochs", t.epochs)?;
+        positive("training.batch_size", t.batch_size)?;
+        if !(t.learning_rate.is_finite() && t.learning_rate > 0.0) {
+            bail!(
+                "training.learning_rate: must be a positive number, got {}",
+                t.learning_rate
+            );
+        }
+        if let Some(n) = t.train_subset {
+            positive("training.train_subset", n)?;
+        }
+        latent("general.latent_dim", self.general.latent_dim)?;
+        latent("anomaly.latent_dim", self.anomaly.latent_dim)?;
+        if self.anomaly.digit > 9 {
+            bail!(
+                "anomaly.digit: must be a digit 0-9, got {}",
+                self.anomaly.digit
+            );
+        }
+        let e = &self.evaluation;
+        if let Some(n) = e.test_subset {
+            // k-means needs one point per cluster; the interpolation needs its two images.
+            if n < 10 {
+                bail!("evaluation.test_subset: must be at least 10, got {n}");
+            }
+            for (key, index) in [
+                ("evaluation.interpolation_from", e.interpolation_from),
+                ("evaluation.interpolation_to", e.interpolation_to),
+            ] {
+                if index >= n {
+                    bail!("{key}: image {index} is outside evaluation.test_subset ({n})");
+                }
+            }
+        }
+        if let Some(n) = e.validation_subset {
+            positive("evaluation.validation_subset", n)?;
+        }
+        positive("evaluation.tsne_points", e.tsne_points)?;
+        positive("evaluation.interpolation_steps", e.interpolation_steps)?;
+        positive("evaluation.samples", e.samples)?;
+        let p = &self.probe;
+        positive("probe.batch_size", p.batch_size)?;
+        positive("probe.max_epochs", p.max_epochs)?;
+        if !(p.learning_rate.is_finite() && p.learning_rate > 0.0) {
+            bail!(
+                "probe.learning_rate: must be a positive number, got {}",
+                p.learning_rate
+            );
+        }
+        Ok(())
+    }
+
+    /// The dataset, parsed.
+    pub fn dataset_name(&self) -> Result<DatasetName> {
+        self.dataset
+            .parse::<DatasetName>()
+            .context("dataset")
+            .map_err(|e| anyhow::anyhow!("{e:#}"))
+    }
+
+    /// Keeps only the variants in `only` (in the experiment's order); each must be one of the
+    /// experiment's variants.
+    pub fn restrict_to(&self, only: &[String]) -> Result<Vec<String>> {
+        for name in only {
+            if !self.variants.contains(name) {
+                variants::by_name(name).with_context(|| format!("--only {name}"))?;
+                bail!(
+                    "--only {name}: not a variant of experiment `{}` (it has {})",
+                    self.name,
+                    self.variants.join(", ")
+                );
+            }
+        }
+        Ok(self
+            .variants
+            .iter()
+            .filter(|v| only.is_empty() || only.contains(v))
+            .cloned()
+            .collect())
+    }
+
+    /// The resolved configuration as TOML, as saved beside the results.
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+}
+
+fn positive(key: &str, value: usize) -> Result<()> {
+    if value == 0 {
+        bail!("{key}: must be at least 1");
+    }
+    Ok(())
+}
+
+fn latent(key: &str, value: usize) -> Result<()> {
+    if value == 0 || value > 512 {
+        bail!("{key}: must be between 1 and 512, got {value}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Experiment> {
+        let mut e: Experiment = toml::from_str(text)?;
+        e.name = "t".into();
+        e.validate()?;
+        Ok(e)
+    }
+
+    const MINIMAL: &str = "dataset = \"mnist\"\nseed = 1\n[training]\nepochs = 2\n";
+
+    #[test]
+    fn defaults_are_the_reference_study() {
+        let e = parse(MINIMAL).unwrap();
+        assert_eq!(e.variants, variants::names());
+        assert_eq!(e.general.latent_dim, 20);
+        assert_eq!((e.anomaly.latent_dim, e.anomaly.digit), (2, 1));
+        assert_eq!(
+            (e.training.batch_size, e.training.learning_rate),
+            (256, 1e-3)
+        );
+        assert_eq!(e.evaluation.interpolation_steps, 130);
+        assert_eq!(e.probe.config(), ae_eval::tasks::ProbeConfig::default());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("[general]\nlatent_dim = 0\n", "general.latent_dim"),
+            ("[anomaly]\nlatent_dim = 2\ndigit = 12\n", "anomaly.digit"),
+            ("variants = [\"vanilla\", \"nope\"]\n", "variants[1]"),
+            ("[evaluation]\ntest_subset = 5\n", "evaluation.test_subset"),
+        ];
+        for (extra, key) in cases {
+            let text = format!("{MINIMAL}{extra}").replace("[training]\nepochs = 2\n", "")
+                + "[training]\nepochs = 2\n";
+            let err = format!("{:#}", parse(&text).unwrap_err());
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        let err = format!(
+            "{:#}",
+            parse(&MINIMAL.replace("epochs = 2", "epochs = 0")).unwrap_err()
+        );
+        assert!(err.contains("training.epochs"), "{err}");
+        let err = format!("{:#}", parse(&format!("{MINIMAL}epoch = 3\n")).unwrap_err());
+        assert!(err.contains("epoch"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse(&MINIMAL.replace("mnist", "cifar")).unwrap_err()
+        );
+        assert!(err.contains("dataset") && err.contains("cifar"), "{err}");
+    }
+
+    #[test]
+    fn resolved_configuration_round_trips() {
+        let e = parse(MINIMAL).unwrap();
+        let back: Experiment = toml::from_str(&e.to_toml().unwrap()).unwrap();
+        assert_eq!(back, e);
+    }
+}

@@ -1,0 +1,147 @@
+//! The study's figures, drawn from the cached results with the eval crate's renderers (no
+//! model is run here): reconstruction and sample grids, interpolation GIFs and strips, the
+//! latent scatter grids and the ROC grid. Paths are relative to the output directory.
+
+use std::path::Path;
+
+use ae_eval::render::{
+    image_grid, interpolation_strip, reconstruction_grid, roc_grid_plot, save_png,
+    scatter_grid_plot, write_gif, RocPanel, ScatterPanel, GRID_PAD,
+};
+use anyhow::{Context, Result};
+
+use crate::jobs::latent_structure::LatentStructure;
+use crate::results::StudyResults;
+
+/// Frames shown in an interpolation strip.
+pub const STRIP_FRAMES: usize = 11;
+/// Delay between GIF frames, milliseconds.
+pub const GIF_FRAME_MS: u32 = 40;
+/// Subplots per row of the scatter and ROC grids.
+pub const GRID_COLUMNS: usize = 3;
+
+/// `reconstructions/<variant>.png`.
+pub fn reconstruction_png(variant: &str) -> String {
+    format!("reconstructions/{variant}.png")
+}
+
+/// `samples/<variant>.png`.
+pub fn samples_png(variant: &str) -> String {
+    format!("samples/{variant}.png")
+}
+
+/// `interpolation/<variant>.gif`.
+pub fn interpolation_gif(variant: &str) -> String {
+    format!("interpolation/{variant}.gif")
+}
+
+/// `interpolation/<variant>.png`.
+pub fn interpolation_png(variant: &str) -> String {
+    format!("interpolation/{variant}.png")
+}
+
+/// The scatter grid of the general models.
+pub const LATENT_GENERAL_PNG: &str = "latent_general.png";
+/// The scatter grid of the anomaly models.
+pub const LATENT_ANOMALY_PNG: &str = "latent_anomaly.png";
+/// The ROC grid of the anomaly models.
+pub const ANOMALY_ROC_PNG: &str = "anomaly_roc.png";
+
+fn target(out: &Path, relative: &str) -> Result<std::path::PathBuf> {
+    let path = out.join(relative);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(path)
+}
+
+/// Draws every figure whose results exist into `out`.
+pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
+    for v in &results.variants {
+        let name = &v.variant;
+        if let Some(r) = &v.reconstruction {
+            let (originals, reconstructions) =
+                (r.originals.to_unit()?, r.reconstructions.to_unit()?);
+            let img = reconstruction_grid(
+                &originals,
+                &reconstructions,
+                r.originals.side,
+                r.originals.count,
+            );
+            let path = target(out, &reconstruction_png(name))?;
+            save_png(&img, &path).with_context(|| format!("writing {}", path.display()))?;
+        }
+        if let Some(s) = &v.samples {
+            let images = s.images.to_unit()?;
+            let cols = (s.images.count as f64).sqrt().ceil().max(1.0) as usize;
+            let rows = s.images.count.div_ceil(cols);
+            let img = image_grid(&images, s.images.side, rows, cols, GRID_PAD);
+            let path = target(out, &samples_png(name))?;
+            save_png(&img, &path).with_context(|| format!("writing {}", path.display()))?;
+        }
+        if let Some(i) = &v.interpolation {
+            let frames = i.frames.to_unit()?;
+            let path = target(out, &interpolation_gif(name))?;
+            write_gif(&frames, i.frames.side, &path, GIF_FRAME_MS)
+                .with_context(|| format!("writing {}", path.display()))?;
+            let strip =
+                interpolation_strip(&frames, i.frames.side, STRIP_FRAMES.min(i.frames.count));
+            let path = target(out, &interpolation_png(name))?;
+            save_png(&strip, &path).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    let general: Vec<(&str, &LatentStructure)> = results
+        .variants
+        .iter()
+        .filter_map(|v| v.latent_general.as_ref().map(|l| (v.variant.as_str(), l)))
+        .collect();
+    scatter_grid(&general, &target(out, LATENT_GENERAL_PNG)?)?;
+    let anomaly: Vec<(&str, &LatentStructure)> = results
+        .variants
+        .iter()
+        .filter_map(|v| v.latent_anomaly.as_ref().map(|l| (v.variant.as_str(), l)))
+        .collect();
+    scatter_grid(&anomaly, &target(out, LATENT_ANOMALY_PNG)?)?;
+    let curves: Vec<(String, ae_eval::roc::RocCurve)> = results
+        .variants
+        .iter()
+        .filter_map(|v| {
+            v.anomaly.as_ref().map(|a| {
+                (
+                    format!("{} (AUC {:.3})", v.variant, a.auc),
+                    a.roc.to_curve(),
+                )
+            })
+        })
+        .collect();
+    if !curves.is_empty() {
+        let panels: Vec<RocPanel<'_>> = curves
+            .iter()
+            .map(|(title, curve)| RocPanel {
+                title: title.clone(),
+                curve,
+            })
+            .collect();
+        let path = target(out, ANOMALY_ROC_PNG)?;
+        roc_grid_plot(&panels, &path, GRID_COLUMNS)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn scatter_grid(models: &[(&str, &LatentStructure)], path: &Path) -> Result<()> {
+    if models.is_empty() {
+        return Ok(());
+    }
+    let panels: Vec<ScatterPanel<'_>> = models
+        .iter()
+        .map(|(name, l)| ScatterPanel {
+            title: name.to_string(),
+            method: l.method.clone(),
+            points: &l.points,
+            labels: &l.labels,
+        })
+        .collect();
+    scatter_grid_plot(&panels, path, GRID_COLUMNS)
+        .with_context(|| format!("writing {}", path.display()))
+}

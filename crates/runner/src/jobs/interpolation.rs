@@ -1,0 +1,50 @@
+//! Task 3 jobs: frames between two test images' encodings, decoded by the general model.
+
+use ae_data::{LabelledImages, IMAGE_SIDE};
+use ae_models::{Autoencoder, LatentMode};
+use anyhow::{ensure, Result};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::pixels::Pixels;
+
+/// Result of an interpolation job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interpolation {
+    /// Test image at the start, and its digit.
+    pub from: (usize, u8),
+    /// Test image at the end, and its digit.
+    pub to: (usize, u8),
+    /// The frames, first to last.
+    pub frames: Pixels,
+}
+
+/// Interpolates from test image `from` to `to` in `steps` frames, the latent formed as the
+/// reference does ([`LatentMode::Sampled`]).
+pub fn run(
+    model: &mut Autoencoder,
+    test: &LabelledImages,
+    from: usize,
+    to: usize,
+    steps: usize,
+    rng: &mut dyn RngCore,
+) -> Result<Interpolation> {
+    ensure!(
+        from < test.len() && to < test.len(),
+        "interpolation images {from} and {to} are outside the {} test images",
+        test.len()
+    );
+    let frames = ae_eval::tasks::interpolate(
+        model,
+        test.images.row(from),
+        test.images.row(to),
+        steps,
+        LatentMode::Sampled,
+        rng,
+    );
+    Ok(Interpolation {
+        from: (from, test.labels[from]),
+        to: (to, test.labels[to]),
+        frames: Pixels::from_unit(&frames, IMAGE_SIDE),
+    })
+}

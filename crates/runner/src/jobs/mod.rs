@@ -1,0 +1,158 @@
+//! Running one job of the plan: one module per kind, each a function from a trained model
+//! (or none, for the baselines) and the evaluation images to a serialisable result. Nothing
+//! here draws or prints; the tables, figures and report are made from the cached results.
+
+pub mod anomaly_roc;
+pub mod baselines;
+pub mod interpolation;
+pub mod latent_structure;
+pub mod linear_probe;
+pub mod reconstruction;
+pub mod samples;
+pub mod train;
+
+use ae_data::{Dataset, LabelledImages};
+use ae_models::{Autoencoder, TrainingObserver};
+use anyhow::{Context, Result};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::experiment::Experiment;
+use crate::plan::{Cache, Job, Plan, Task};
+use crate::run;
+
+/// The images the jobs of a study use, loaded once per invocation (and only when some job
+/// has to run).
+#[derive(Debug)]
+pub struct EvalData {
+    /// The whole dataset (the training jobs select their own split from it).
+    pub dataset: Dataset,
+    /// Test images of the downstream tasks (the first `evaluation.test_subset`, or all).
+    pub test: LabelledImages,
+    /// The probe's validation images (the validation split, or its first
+    /// `evaluation.validation_subset`).
+    pub validation: LabelledImages,
+    /// The probe's labelled training images (the split's 550).
+    pub labelled: LabelledImages,
+}
+
+impl EvalData {
+    /// Loads the experiment's dataset and selects the evaluation sets.
+    pub fn load(experiment: &Experiment) -> Result<Self> {
+        let name = experiment.dataset_name()?;
+        let dataset = ae_data::load_dataset(name, experiment.data_dir.as_deref())
+            .with_context(|| format!("loading dataset `{name}`"))?;
+        let split = ae_data::split(dataset.train.len(), experiment.seed);
+        let e = &experiment.evaluation;
+        let test_len = e
+            .test_subset
+            .map_or(dataset.test.len(), |n| n.min(dataset.test.len()));
+        let test = dataset.test.select(&(0..test_len).collect::<Vec<_>>());
+        let validation_indices: Vec<usize> = split
+            .validation
+            .iter()
+            .copied()
+            .take(e.validation_subset.unwrap_or(usize::MAX))
+            .collect();
+        let validation = dataset.train.select(&validation_indices);
+        let labelled = dataset.train.select(&split.labelled);
+        Ok(Self {
+            dataset,
+            test,
+            validation,
+            labelled,
+        })
+    }
+
+    /// The probe's three sets.
+    pub fn probe_data(&self) -> ae_eval::tasks::ProbeData<'_> {
+        ae_eval::tasks::ProbeData {
+            train: &self.labelled,
+            validation: &self.validation,
+            test: &self.test,
+        }
+    }
+}
+
+/// Everything a job needs besides its own settings.
+pub struct JobContext<'a> {
+    /// The study.
+    pub experiment: &'a Experiment,
+    /// The plan the job belongs to.
+    pub plan: &'a Plan,
+    /// The cache (run directories live there too).
+    pub cache: &'a Cache,
+    /// The evaluation images.
+    pub data: &'a EvalData,
+    /// Train again even if a finished run with the same settings exists.
+    pub retrain: bool,
+}
+
+impl JobContext<'_> {
+    /// The trained model of `job`'s `index`-th dependency (a training job).
+    fn model(&self, job: &Job, index: usize) -> Result<Autoencoder> {
+        let dep = &self.plan.jobs[job.deps[index]];
+        let Task::Train { run } = &dep.task else {
+            anyhow::bail!("{} depends on {}, which trains nothing", job.name, dep.name);
+        };
+        let dir = self.cache.run_dir(run);
+        let (_, model) =
+            run::load_run(&dir).with_context(|| format!("loading the model of {}", dep.name))?;
+        Ok(model)
+    }
+}
+
+/// Runs `job` and returns its result as JSON; training reports its batches to `observer`.
+pub fn run_job(
+    job: &Job,
+    ctx: &JobContext<'_>,
+    observer: &mut dyn TrainingObserver,
+) -> Result<serde_json::Value> {
+    let mut rng = ChaCha8Rng::seed_from_u64(job.rng_seed(ctx.plan.seed));
+    let data = ctx.data;
+    let value = match &job.task {
+        Task::Train { run } => serde_json::to_value(train::run(ctx, run, observer)?)?,
+        Task::Reconstruction { .. } => {
+            let mut model = ctx.model(job, 0)?;
+            serde_json::to_value(reconstruction::run(&mut model, &data.test, &mut rng))?
+        }
+        Task::Samples { count, .. } => {
+            let mut model = ctx.model(job, 0)?;
+            serde_json::to_value(samples::run(&mut model, *count, &mut rng)?)?
+        }
+        Task::Interpolation {
+            from, to, steps, ..
+        } => {
+            let mut model = ctx.model(job, 0)?;
+            let result = interpolation::run(&mut model, &data.test, *from, *to, *steps, &mut rng)?;
+            serde_json::to_value(result)?
+        }
+        Task::LatentStructure { max_points, .. } => {
+            let mut model = ctx.model(job, 0)?;
+            let seed = job.rng_seed(ctx.plan.seed);
+            let result = latent_structure::run(&mut model, &data.test, *max_points, seed, &mut rng);
+            serde_json::to_value(result)?
+        }
+        Task::AnomalyRoc { digit, .. } => {
+            let mut model = ctx.model(job, 0)?;
+            serde_json::to_value(anomaly_roc::run(&mut model, &data.test, *digit, &mut rng)?)?
+        }
+        Task::LinearProbe { probe, .. } => {
+            let mut model = ctx.model(job, 0)?;
+            let result =
+                linear_probe::run(&mut model, &data.probe_data(), &probe.config(), &mut rng);
+            serde_json::to_value(result)?
+        }
+        Task::RandomEncoder { probe } => serde_json::to_value(baselines::random_encoder(
+            &data.probe_data(),
+            &probe.config(),
+            &mut rng,
+        ))?,
+        Task::Supervised { probe } => serde_json::to_value(baselines::supervised(
+            &data.probe_data(),
+            &probe.config(),
+            &mut rng,
+        ))?,
+    };
+    Ok(value)
+}

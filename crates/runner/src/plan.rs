@@ -1,0 +1,527 @@
+//! The plan of a study: every job (train, then each downstream task), what each depends on,
+//! the cache key that says whether its stored result is still valid, and the on-disk cache.
+//!
+//! A job's key is the SHA-256 of everything its result depends on: [`FORMAT_VERSION`], its
+//! name (which also seeds its randomness), the study's seed and evaluation data, its own
+//! settings, and the keys of the jobs it reads. A job whose cached result carries its
+//! current key is up to date and never recomputed.
+
+use std::path::{Path, PathBuf};
+
+use ae_models::{variants, TrainingConfig};
+use anyhow::{Context, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::experiment::{Experiment, ProbeSection};
+use crate::run::{self, RunSettings};
+
+/// Version of the job results' format and of the computation behind them; bump it when a
+/// change anywhere should invalidate every cached result.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Subdirectory of the checkpoints directory holding the cached job results.
+pub const JOBS_DIR: &str = "jobs";
+
+/// The images every downstream job evaluates on (part of each downstream key).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EvalSelection {
+    /// Dataset name.
+    pub dataset: String,
+    /// Seed of the split permutation.
+    pub seed: u64,
+    /// First N test images only (smoke profiles).
+    pub test_subset: Option<usize>,
+    /// First N validation images only, for the probe (smoke profiles).
+    pub validation_subset: Option<usize>,
+}
+
+/// What a job computes, with the settings that determine it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Task {
+    /// Train one variant at one latent size (checkpoint in the checkpoints directory).
+    Train {
+        /// The run's full settings.
+        run: RunSettings,
+    },
+    /// Task 1: test BCE and the reconstruction grid of the general model.
+    Reconstruction {
+        /// Variant name.
+        variant: String,
+    },
+    /// Task 2: images decoded from the general model's prior.
+    Samples {
+        /// Variant name.
+        variant: String,
+        /// Number of samples.
+        count: usize,
+    },
+    /// Task 3: decoded frames between two test images' encodings.
+    Interpolation {
+        /// Variant name.
+        variant: String,
+        /// Test image at the start.
+        from: usize,
+        /// Test image at the end.
+        to: usize,
+        /// Frames, both ends included.
+        steps: usize,
+    },
+    /// Task 4: test-set latent codes in the plane and their k-means clustering scores.
+    LatentStructure {
+        /// Variant name.
+        variant: String,
+        /// Latent size of the model (general or anomaly).
+        latent_dim: usize,
+        /// At most this many codes are reduced and plotted.
+        max_points: usize,
+    },
+    /// Task 5: ROC of the anomaly model's reconstruction error for one digit.
+    AnomalyRoc {
+        /// Variant name.
+        variant: String,
+        /// The anomalous digit.
+        digit: u8,
+    },
+    /// Task 6: the linear probe on the frozen general model (sampled, and mean for VAEs).
+    LinearProbe {
+        /// Variant name.
+        variant: String,
+        /// Probe settings.
+        probe: ProbeSection,
+    },
+    /// The reference's "trained from scratch" row: a random, unfrozen, unoptimised encoder.
+    RandomEncoder {
+        /// Probe settings.
+        probe: ProbeSection,
+    },
+    /// Encoder and linear layer trained end to end on the labelled images.
+    Supervised {
+        /// Probe settings.
+        probe: ProbeSection,
+    },
+}
+
+/// One unit of cached work.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Unique name, also the cache file's path: `train/vae_latent20`, `reconstruction/vae`.
+    pub name: String,
+    /// What it computes.
+    pub task: Task,
+    /// Indices (in the plan) of the jobs whose results it reads.
+    pub deps: Vec<usize>,
+    /// Hex SHA-256 cache key.
+    pub key: String,
+}
+
+impl Job {
+    /// Whether this is a training job.
+    pub fn is_training(&self) -> bool {
+        matches!(self.task, Task::Train { .. })
+    }
+
+    /// The seed of this job's random number generator: derived from the study's seed and the
+    /// job's name only, so a result does not depend on which other jobs ran before it.
+    pub fn rng_seed(&self, study_seed: u64) -> u64 {
+        derive_seed(study_seed, &self.name)
+    }
+}
+
+/// A 64-bit seed from the study seed and a job name (the first 8 bytes of a SHA-256).
+pub fn derive_seed(study_seed: u64, name: &str) -> u64 {
+    let digest = Sha256::digest(format!("{study_seed}/{name}").as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// Name of the training job of `variant` at `latent_dim`.
+pub fn train_job_name(variant: &str, latent_dim: usize) -> String {
+    format!("train/{variant}_latent{latent_dim}")
+}
+
+/// Every job of a study in execution order (training jobs first), with their keys.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The evaluation images shared by the downstream jobs.
+    pub eval: EvalSelection,
+    /// The study's seed.
+    pub seed: u64,
+    /// Variants in table order.
+    pub variants: Vec<String>,
+    /// The jobs.
+    pub jobs: Vec<Job>,
+}
+
+#[derive(Serialize)]
+struct KeyInput<'a> {
+    format_version: u32,
+    name: &'a str,
+    seed: u64,
+    eval: Option<&'a EvalSelection>,
+    task: &'a Task,
+    deps: Vec<&'a str>,
+}
+
+impl Plan {
+    /// The jobs of `experiment` for `variants` (a subset of its variants, in its order) plus
+    /// the two probe baselines.
+    pub fn new(experiment: &Experiment, variants: &[String]) -> Result<Self> {
+        let eval = EvalSelection {
+            dataset: experiment.dataset_name()?.to_string(),
+            seed: experiment.seed,
+            test_subset: experiment.evaluation.test_subset,
+            validation_subset: experiment.evaluation.validation_subset,
+        };
+        let mut plan = Plan {
+            eval,
+            seed: experiment.seed,
+            variants: variants.to_vec(),
+            jobs: Vec::new(),
+        };
+        let (general, anomaly) = (experiment.general.latent_dim, experiment.anomaly.latent_dim);
+        let mut train = Vec::new();
+        for name in variants {
+            let general_run = run_settings(experiment, name, general, None)?;
+            let anomaly_run =
+                run_settings(experiment, name, anomaly, Some(experiment.anomaly.digit))?;
+            let g = plan.push(
+                train_job_name(name, general),
+                Task::Train { run: general_run },
+                vec![],
+            );
+            let a = plan.push(
+                train_job_name(name, anomaly),
+                Task::Train { run: anomaly_run },
+                vec![],
+            );
+            train.push((name.clone(), g, a));
+        }
+        let e = &experiment.evaluation;
+        for (name, g, a) in &train {
+            let variant = name.clone();
+            plan.push(
+                format!("reconstruction/{name}"),
+                Task::Reconstruction {
+                    variant: variant.clone(),
+                },
+                vec![*g],
+            );
+            if variants::by_name(name)?.can_sample() {
+                plan.push(
+                    format!("samples/{name}"),
+                    Task::Samples {
+                        variant: variant.clone(),
+                        count: e.samples,
+                    },
+                    vec![*g],
+                );
+            }
+            plan.push(
+                format!("interpolation/{name}"),
+                Task::Interpolation {
+                    variant: variant.clone(),
+                    from: e.interpolation_from,
+                    to: e.interpolation_to,
+                    steps: e.interpolation_steps,
+                },
+                vec![*g],
+            );
+            plan.push(
+                format!("latent_general/{name}"),
+                Task::LatentStructure {
+                    variant: variant.clone(),
+                    latent_dim: general,
+                    max_points: e.tsne_points,
+                },
+                vec![*g],
+            );
+            plan.push(
+                format!("latent_anomaly/{name}"),
+                Task::LatentStructure {
+                    variant: variant.clone(),
+                    latent_dim: anomaly,
+                    max_points: e.tsne_points,
+                },
+                vec![*a],
+            );
+            plan.push(
+                format!("anomaly_roc/{name}"),
+                Task::AnomalyRoc {
+                    variant: variant.clone(),
+                    digit: experiment.anomaly.digit,
+                },
+                vec![*a],
+            );
+            plan.push(
+                format!("linear_probe/{name}"),
+                Task::LinearProbe {
+                    variant,
+                    probe: experiment.probe,
+                },
+                vec![*g],
+            );
+        }
+        plan.push(
+            "baseline/random_encoder".into(),
+            Task::RandomEncoder {
+                probe: experiment.probe,
+            },
+            vec![],
+        );
+        plan.push(
+            "baseline/supervised".into(),
+            Task::Supervised {
+                probe: experiment.probe,
+            },
+            vec![],
+        );
+        Ok(plan)
+    }
+
+    fn push(&mut self, name: String, task: Task, deps: Vec<usize>) -> usize {
+        let training = matches!(task, Task::Train { .. });
+        let input = KeyInput {
+            format_version: FORMAT_VERSION,
+            name: &name,
+            seed: self.seed,
+            // A training run's settings already say which data it sees.
+            eval: (!training).then_some(&self.eval),
+            task: &task,
+            deps: deps.iter().map(|&d| self.jobs[d].key.as_str()).collect(),
+        };
+        let bytes = serde_json::to_vec(&input).expect("job settings serialise");
+        let key = hex(&Sha256::digest(&bytes));
+        self.jobs.push(Job {
+            name,
+            task,
+            deps,
+            key,
+        });
+        self.jobs.len() - 1
+    }
+
+    /// The job called `name`.
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.name == name)
+    }
+}
+
+fn run_settings(
+    experiment: &Experiment,
+    variant: &str,
+    latent_dim: usize,
+    exclude_digit: Option<u8>,
+) -> Result<RunSettings> {
+    let mut settings = RunSettings::new(
+        variant,
+        latent_dim,
+        experiment.dataset_name()?,
+        experiment.seed,
+    )?;
+    settings.exclude_digit = exclude_digit;
+    settings.train_subset = experiment.training.train_subset;
+    settings.training = TrainingConfig {
+        epochs: experiment.training.epochs,
+        batch_size: experiment.training.batch_size,
+        learning_rate: experiment.training.learning_rate,
+    };
+    settings.validate()?;
+    Ok(settings)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A job's stored result with the key it was computed under and its wall time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CachedResult<T> {
+    /// The job's name.
+    pub job: String,
+    /// The key it was computed under.
+    pub key: String,
+    /// Wall time of the computation, seconds.
+    pub seconds: f64,
+    /// The result.
+    pub result: T,
+}
+
+/// The on-disk cache of job results: `<checkpoints>/jobs/<job name>.json`, and the trained
+/// runs themselves in `<checkpoints>/<variant>_latent<d>/`.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    /// The checkpoints directory.
+    pub checkpoints: PathBuf,
+}
+
+impl Cache {
+    /// A cache rooted at the checkpoints directory `checkpoints`.
+    pub fn new(checkpoints: &Path) -> Self {
+        Self {
+            checkpoints: checkpoints.to_path_buf(),
+        }
+    }
+
+    /// Where `job`'s result is stored.
+    pub fn result_path(&self, job: &Job) -> PathBuf {
+        self.checkpoints
+            .join(JOBS_DIR)
+            .join(format!("{}.json", job.name))
+    }
+
+    /// The run directory a training job writes.
+    pub fn run_dir(&self, run: &RunSettings) -> PathBuf {
+        run::run_dir(&self.checkpoints, &run.variant.name, run.latent_dim)
+    }
+
+    /// `job`'s stored result if it was computed under the current key (and, for training,
+    /// its run directory still holds a finished run with the same settings).
+    pub fn load<T: DeserializeOwned>(&self, job: &Job) -> Option<CachedResult<T>> {
+        let bytes = std::fs::read(self.result_path(job)).ok()?;
+        let cached: CachedResult<T> = serde_json::from_slice(&bytes).ok()?;
+        if cached.job != job.name || cached.key != job.key {
+            return None;
+        }
+        if let Task::Train { run } = &job.task {
+            if !self.finished_run(run) {
+                return None;
+            }
+        }
+        Some(cached)
+    }
+
+    /// Whether `job`'s stored result is current.
+    pub fn is_fresh(&self, job: &Job) -> bool {
+        self.load::<serde::de::IgnoredAny>(job).is_some()
+    }
+
+    /// Whether the run directory of `run` holds a complete training with these settings: a
+    /// readable `record.json` (written last, atomically) and the checkpoint.
+    pub fn finished_run(&self, run: &RunSettings) -> bool {
+        let dir = self.run_dir(run);
+        dir.join(run::CHECKPOINT_FILE).is_file()
+            && run::read_json::<run::RunRecord>(&dir.join(run::RECORD_FILE))
+                .is_ok_and(|record| &record.settings == run)
+    }
+
+    /// Stores `result` for `job` atomically (temporary file, then rename).
+    pub fn store<T: Serialize>(&self, job: &Job, seconds: f64, result: &T) -> Result<()> {
+        let cached = CachedResult {
+            job: job.name.clone(),
+            key: job.key.clone(),
+            seconds,
+            result,
+        };
+        let path = self.result_path(job);
+        let bytes = serde_json::to_vec(&cached)?;
+        ae_data::fs::write_atomic(&path, &bytes)
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// Removes temporary files left behind by an interrupted run (kill -9, power loss).
+    pub fn remove_stale_temporaries(&self) {
+        fn sweep(dir: &Path, depth: usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if path.is_dir() && depth > 0 {
+                    sweep(&path, depth - 1);
+                } else if name.contains(".tmp") {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        sweep(&self.checkpoints, 2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn experiment(text: &str) -> Experiment {
+        let mut e: Experiment = toml::from_str(text).unwrap();
+        e.name = "t".into();
+        e.validate().unwrap();
+        e
+    }
+
+    const BASE: &str = "dataset = \"mnist\"\nseed = 42\nvariants = [\"vanilla\", \"vae\"]\n[training]\nepochs = 2\n";
+
+    #[test]
+    fn plan_has_every_job_once_with_training_first() {
+        let e = experiment(BASE);
+        let plan = Plan::new(&e, &e.variants).unwrap();
+        let names: Vec<&str> = plan.jobs.iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(
+            &names[..4],
+            [
+                "train/vanilla_latent20",
+                "train/vanilla_latent2",
+                "train/vae_latent20",
+                "train/vae_latent2"
+            ]
+        );
+        assert!(names.contains(&"samples/vae") && !names.contains(&"samples/vanilla"));
+        assert!(names.contains(&"baseline/random_encoder"));
+        // 2 train + 6 downstream per variant, 1 samples, 2 baselines.
+        assert_eq!(plan.jobs.len(), 2 * 8 + 1 + 2);
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        for (i, job) in plan.jobs.iter().enumerate() {
+            assert!(job
+                .deps
+                .iter()
+                .all(|&d| d < i && plan.jobs[d].is_training()));
+        }
+    }
+
+    #[test]
+    fn keys_follow_what_a_job_depends_on() {
+        let e = experiment(BASE);
+        let a = Plan::new(&e, &e.variants).unwrap();
+        let only_vae = Plan::new(&e, &["vae".to_string()]).unwrap();
+        assert_eq!(
+            a.job("reconstruction/vae").unwrap().key,
+            only_vae.job("reconstruction/vae").unwrap().key
+        );
+        let longer = experiment(&BASE.replace("epochs = 2", "epochs = 3"));
+        let b = Plan::new(&longer, &longer.variants).unwrap();
+        for name in [
+            "train/vae_latent20",
+            "reconstruction/vae",
+            "anomaly_roc/vae",
+        ] {
+            assert_ne!(a.job(name).unwrap().key, b.job(name).unwrap().key, "{name}");
+        }
+        // The baselines do not depend on training.
+        assert_eq!(
+            a.job("baseline/supervised").unwrap().key,
+            b.job("baseline/supervised").unwrap().key
+        );
+        let subset = experiment(&format!("{BASE}[evaluation]\ntest_subset = 100\n"));
+        let c = Plan::new(&subset, &subset.variants).unwrap();
+        assert_eq!(
+            a.job("train/vae_latent2").unwrap().key,
+            c.job("train/vae_latent2").unwrap().key
+        );
+        assert_ne!(
+            a.job("anomaly_roc/vae").unwrap().key,
+            c.job("anomaly_roc/vae").unwrap().key
+        );
+    }
+
+    #[test]
+    fn seeds_depend_on_study_seed_and_job_name_only() {
+        assert_eq!(derive_seed(42, "a"), derive_seed(42, "a"));
+        assert_ne!(derive_seed(42, "a"), derive_seed(42, "b"));
+        assert_ne!(derive_seed(42, "a"), derive_seed(43, "a"));
+    }
+}
