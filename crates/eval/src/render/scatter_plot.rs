@@ -13,6 +13,8 @@ use super::plot::{grid_shape, invalid, render_png, Area, PALETTE};
 pub const SCATTER_PANEL_PX: u32 = 420;
 /// Height in pixels of the digit legend strip below the subplots.
 pub const LEGEND_PX: u32 = 40;
+/// Height of the line under each panel that names the reduction method.
+const METHOD_LINE_PX: u32 = 18;
 
 /// One subplot of [`scatter_grid_plot`].
 #[derive(Debug, Clone)]
@@ -80,8 +82,16 @@ pub fn scatter_grid_plot(panels: &[ScatterPanel<'_>], path: &Path, ncols: usize)
         for (panel, area) in panels.iter().zip(plots.split_evenly((nrows, ncols))) {
             let xs = range(panel.points.iter().map(|p| p[0]));
             let ys = range(panel.points.iter().map(|p| p[1]));
+            // The method goes on its own smaller line under the axes: beside the title it
+            // overflows the panel for long variant names.
+            let (area, footer) = area.split_vertically(SCATTER_PANEL_PX - METHOD_LINE_PX);
+            footer.draw(&Text::new(
+                panel.method.clone(),
+                (10, 2),
+                TextStyle::from((FAMILY, 12).into_font()).color(&BLACK.mix(0.7)),
+            ))?;
             let mut chart = ChartBuilder::on(&area)
-                .caption(format!("{} ({})", panel.title, panel.method), (FAMILY, 15))
+                .caption(&panel.title, (FAMILY, 16))
                 .margin(10)
                 .x_label_area_size(24)
                 .y_label_area_size(36)
@@ -100,7 +110,7 @@ pub fn scatter_grid_plot(panels: &[ScatterPanel<'_>], path: &Path, ncols: usize)
                 .filter(|(p, _)| p[0].is_finite() && p[1].is_finite())
                 .map(|(p, &l)| {
                     let colour = PALETTE[usize::from(l) % PALETTE.len()];
-                    Circle::new((f64::from(p[0]), f64::from(p[1])), 1, colour.filled())
+                    Circle::new((f64::from(p[0]), f64::from(p[1])), 2, colour.filled())
                 });
             chart.draw_series(dots)?;
         }
