@@ -6,8 +6,8 @@ use std::path::Path;
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, DynamicImage, Frame, GrayImage};
 
-use super::atomic::write_atomic;
 use super::grid::image_grid;
+use ae_data::fs::write_atomic;
 
 /// Writes `frames` (row-major, each `side x side` in [0, 1]) as an
 /// infinitely looping GIF that plays forward then backward: frames

@@ -8,7 +8,7 @@ use image::{
     EncodableLayout, GrayImage, ImageBuffer, ImageFormat, Luma, Pixel, PixelWithColorType,
 };
 
-use super::atomic::write_atomic;
+use ae_data::fs::write_atomic;
 
 /// Padding in pixels between tiles of [`reconstruction_grid`] and
 /// [`interpolation_strip`].

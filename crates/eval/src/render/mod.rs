@@ -3,7 +3,6 @@
 //! computes a result; every file is written atomically (temporary file then
 //! rename), and text uses the embedded DejaVu Sans font, never a system font.
 
-mod atomic;
 mod font;
 mod gif;
 mod grid;

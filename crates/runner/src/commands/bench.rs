@@ -58,6 +58,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let variant = variants::by_name(&name)?;
         let mut rng = ChaCha8Rng::seed_from_u64(42);
         let mut model = Autoencoder::new(&variant, args.latent, INPUT_DIM, &mut rng);
+        // A staged variant is timed in its last stage (outer layers frozen), as
+        // scripts/pytorch_step_bench.py times it.
+        model.set_stage(model.num_stages());
         let mut adam = Adam::new(AdamConfig::default());
         let mut order: Vec<usize> = (0..rows).collect();
         order.shuffle(&mut rng);
