@@ -212,6 +212,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
 
     let _ = writeln!(out, "## Ours against the reference\n");
     push_table(&mut out, input.tables, "comparison");
+    let smoke = e.training.train_subset.is_some() || e.evaluation.test_subset.is_some();
+    if e.dataset == crate::reference::REFERENCE_DATASET && !smoke {
+        let _ = writeln!(out, "{}", crate::reference::DIFFERENCES);
+    }
 
     let _ = writeln!(out, "## SPEC's qualitative findings\n");
     if e.dataset != crate::reference::REFERENCE_DATASET {
