@@ -202,12 +202,7 @@ impl Autoencoder {
 
     /// Encoder outputs `e` (before the bottleneck) in eval mode, `[rows, encoded_dim]`.
     pub fn encode(&mut self, x: &[f32]) -> Vec<f32> {
-        let width = self.encoder.in_dim();
-        let mut out = Vec::with_capacity(x.len() / width * self.encoder.out_dim());
-        for chunk in x.chunks(INFERENCE_CHUNK * width) {
-            out.extend_from_slice(self.encoder.forward(chunk, chunk.len() / width, false));
-        }
-        out
+        self.encoder.infer(x)
     }
 
     /// Latent codes `z` of encoder outputs `e` (after the bottleneck), `[rows, latent_dim]`.
@@ -235,12 +230,7 @@ impl Autoencoder {
 
     /// Decoder logits of latent codes in eval mode, `[rows, input_dim]`.
     pub fn decode_logits(&mut self, z: &[f32]) -> Vec<f32> {
-        let width = self.decoder.in_dim();
-        let mut out = Vec::with_capacity(z.len() / width * self.decoder.out_dim());
-        for chunk in z.chunks(INFERENCE_CHUNK * width) {
-            out.extend_from_slice(self.decoder.forward(chunk, chunk.len() / width, false));
-        }
-        out
+        self.decoder.infer(z)
     }
 
     /// Decoded images (sigmoid of the logits) of latent codes, in eval mode.

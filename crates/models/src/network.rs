@@ -100,6 +100,17 @@ impl Network {
         self.output()
     }
 
+    /// Eval-mode forward pass over any number of rows of `x`, in chunks of
+    /// [`crate::autoencoder::INFERENCE_CHUNK`] rows so memory stays flat; `[rows, out_dim]`.
+    pub fn infer(&mut self, x: &[f32]) -> Vec<f32> {
+        let width = self.in_dim();
+        let mut out = Vec::with_capacity(x.len() / width * self.out_dim());
+        for chunk in x.chunks(crate::autoencoder::INFERENCE_CHUNK * width) {
+            out.extend_from_slice(self.forward(chunk, chunk.len() / width, false));
+        }
+        out
+    }
+
     /// Output of the last forward pass.
     pub fn output(&self) -> &[f32] {
         self.blocks[self.active.end - 1].output()

@@ -126,25 +126,34 @@ fn frozen_blocks_and_their_statistics_do_not_move_in_a_stacked_step() {
     );
 }
 
-fn short_run(name: &str, seed: u64) -> Vec<f64> {
+/// Trains a fresh latent-20 `name` model (weights drawn from `seed`) with batch 64.
+fn train_briefly(
+    name: &str,
+    seed: u64,
+    train: &[f32],
+    validation: &[f32],
+    epochs: usize,
+) -> Result<Vec<ae_models::EpochRecord>, ae_models::TrainError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut model = Autoencoder::new(&variants::by_name(name).unwrap(), 20, 1024, &mut rng);
-    let train = random_batch(300, 10);
-    let validation = random_batch(50, 11);
     let config = TrainingConfig {
-        epochs: 2,
+        epochs,
         batch_size: 64,
         learning_rate: 1e-3,
     };
-    let records = training::train(
+    training::train(
         &mut model,
-        &train,
-        &validation,
+        train,
+        validation,
         &config,
         &mut rng,
         &mut training::Silent,
     )
-    .unwrap();
+}
+
+fn short_run(name: &str, seed: u64) -> Vec<f64> {
+    let records =
+        train_briefly(name, seed, &random_batch(300, 10), &random_batch(50, 11), 2).unwrap();
     records
         .iter()
         .flat_map(|r| [r.train.total(), r.validation.total()])
@@ -202,24 +211,9 @@ fn checkpoint_round_trip_restores_every_tensor() {
 
 #[test]
 fn nan_inputs_stop_training_with_a_clear_error() {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut model = Autoencoder::new(&variants::by_name("vanilla").unwrap(), 20, 1024, &mut rng);
     let mut train = random_batch(64, 1);
     train[5] = f32::NAN;
-    let config = TrainingConfig {
-        epochs: 1,
-        batch_size: 64,
-        learning_rate: 1e-3,
-    };
-    let err = training::train(
-        &mut model,
-        &train,
-        &train,
-        &config,
-        &mut rng,
-        &mut training::Silent,
-    )
-    .unwrap_err();
+    let err = train_briefly("vanilla", 0, &train, &train, 1).unwrap_err();
     assert!(err.to_string().contains("epoch 1, batch 1"), "{err}");
 }
 
