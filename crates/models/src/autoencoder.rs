@@ -2,11 +2,12 @@
 //! training step (forward, loss, backward) and the inference paths.
 
 use rand::{Rng, RngCore};
-use rand_distr::StandardNormal;
 
 use crate::bottleneck::{Bottleneck, LatentMode};
-use crate::loss::{bce_loss_and_grad, bce_per_image, sigmoid};
+use crate::layout::transpose_into;
+use crate::loss::{bce_loss_and_grad, bce_per_image, bce_total, sigmoid};
 use crate::network::Network;
+use crate::noise;
 use crate::param::{NamedTensor, NamedTensorMut, Param};
 use crate::variant::{NetworkKind, Schedule, Variant};
 
@@ -43,7 +44,12 @@ pub struct Autoencoder {
     pub bottleneck: Box<dyn Bottleneck>,
     /// Decoder, producing logits.
     pub decoder: Network,
-    noisy_input: Vec<f32>,
+    /// The training batch of the last forward pass, `[input_dim, n]`.
+    batch: Vec<f32>,
+    /// Its noisy version, for variants with input noise.
+    noisy_batch: Vec<f32>,
+    /// Rows of the last training batch.
+    batch_rows: usize,
     grad_logits: Vec<f32>,
 }
 
@@ -69,7 +75,9 @@ impl Autoencoder {
             encoder,
             bottleneck,
             decoder,
-            noisy_input: Vec::new(),
+            batch: Vec::new(),
+            noisy_batch: Vec::new(),
+            batch_rows: 0,
             grad_logits: Vec::new(),
         }
     }
@@ -126,52 +134,53 @@ impl Autoencoder {
             .for_each(|b| b.set_frozen(false));
     }
 
-    /// One training forward and backward pass on `n` rows of `x`: input noise (if the variant
-    /// has it), BatchNorm in training mode, loss, and gradients left in the parameters.
+    /// One training forward and backward pass on `n` rows of `x` (one image per row): input
+    /// noise (if the variant has it), BatchNorm in training mode, loss, and gradients left in
+    /// the parameters.
     pub fn forward_backward(&mut self, x: &[f32], n: usize, rng: &mut dyn RngCore) -> Losses {
         let losses = self.forward_train(x, n, rng);
-        self.backward(x, n);
+        self.backward();
         losses
     }
 
     /// The forward half of [`Autoencoder::forward_backward`], including the loss and its
-    /// gradient with respect to the logits.
+    /// gradient with respect to the logits. The batch is kept, in the engine's column layout
+    /// (see [`crate::layout`]), for [`Autoencoder::backward`].
     pub fn forward_train(&mut self, x: &[f32], n: usize, rng: &mut dyn RngCore) -> Losses {
+        let width = self.encoder.in_dim();
+        transpose_into(&x[..n * width], n, width, &mut self.batch);
+        self.batch_rows = n;
         if let Some(sd) = self.variant.input_noise {
-            self.noisy_input.clear();
-            self.noisy_input
-                .extend(x[..n * self.encoder.in_dim()].iter().map(|&v| {
-                    let noise: f32 = rng.sample(StandardNormal);
-                    (v + sd * noise).clamp(0.0, 1.0)
-                }));
+            noise::corrupt(&self.batch, sd, rng.next_u64(), &mut self.noisy_batch);
         }
         let input: &[f32] = if self.variant.input_noise.is_some() {
-            &self.noisy_input
+            &self.noisy_batch
         } else {
-            x
+            &self.batch
         };
         let e = self.encoder.forward(input, n, true);
         let bottleneck_loss = self.bottleneck.forward(e, n, LatentMode::Sampled, rng);
         let logits = self.decoder.forward(self.bottleneck.latent(), n, true);
-        let recon = bce_loss_and_grad(logits, &x[..logits.len()], n, &mut self.grad_logits);
+        let recon = bce_loss_and_grad(logits, &self.batch, n, &mut self.grad_logits);
         Losses {
             recon,
             bottleneck: bottleneck_loss,
         }
     }
 
-    /// The backward half of [`Autoencoder::forward_backward`]: `x` must be the batch of the
+    /// The backward half of [`Autoencoder::forward_backward`], for the batch of the
     /// preceding [`Autoencoder::forward_train`].
-    pub fn backward(&mut self, x: &[f32], n: usize) {
+    pub fn backward(&mut self) {
+        let n = self.batch_rows;
         let grad_z = self
             .decoder
             .backward(self.bottleneck.latent(), &self.grad_logits, n, true)
             .expect("input gradient requested");
         let grad_e = self.bottleneck.backward(self.encoder.output(), grad_z, n);
         let input: &[f32] = if self.variant.input_noise.is_some() {
-            &self.noisy_input
+            &self.noisy_batch
         } else {
-            x
+            &self.batch
         };
         self.encoder.backward(input, grad_e, n, false);
     }
@@ -182,16 +191,14 @@ impl Autoencoder {
         let width = self.encoder.in_dim();
         let total_rows = x.len() / width;
         let mut sum = Losses::default();
+        let mut columns = Vec::new();
         for chunk in x.chunks(INFERENCE_CHUNK * width) {
             let n = chunk.len() / width;
-            let e = self.encoder.forward(chunk, n, false);
+            transpose_into(chunk, n, width, &mut columns);
+            let e = self.encoder.forward(&columns, n, false);
             let bottleneck = self.bottleneck.forward(e, n, mode, rng);
             let logits = self.decoder.forward(self.bottleneck.latent(), n, false);
-            let recon: f64 = bce_per_image(logits, chunk, width)
-                .iter()
-                .map(|&v| v as f64)
-                .sum();
-            sum.recon += recon;
+            sum.recon += bce_total(logits, &columns);
             sum.bottleneck += bottleneck * n as f64;
         }
         Losses {
@@ -214,10 +221,13 @@ impl Autoencoder {
     ) -> Vec<f32> {
         let width = self.encoder.out_dim();
         let mut out = Vec::with_capacity(e.len() / width * self.latent_dim);
+        let (mut columns, mut rows) = (Vec::new(), Vec::new());
         for chunk in e.chunks(INFERENCE_CHUNK * width) {
-            self.bottleneck
-                .forward(chunk, chunk.len() / width, mode, rng);
-            out.extend_from_slice(self.bottleneck.latent());
+            let n = chunk.len() / width;
+            transpose_into(chunk, n, width, &mut columns);
+            self.bottleneck.forward(&columns, n, mode, rng);
+            transpose_into(self.bottleneck.latent(), self.latent_dim, n, &mut rows);
+            out.extend_from_slice(&rows);
         }
         out
     }

@@ -5,6 +5,7 @@ use std::ops::Range;
 use rand::Rng;
 
 use crate::layers::Block;
+use crate::layout::transpose_into;
 use crate::param::{NamedTensor, NamedTensorMut, Param};
 use crate::widths::dense_widths;
 
@@ -85,7 +86,8 @@ impl Network {
         self.blocks.iter().map(Block::param_count).sum()
     }
 
-    /// Forward pass of the active blocks; the output is `[n, out_dim]`.
+    /// Forward pass of the active blocks over the `n` columns of `x` (`[in_dim, n]`, one
+    /// column per sample, see [`crate::layout`]); the output is `[out_dim, n]`.
     pub fn forward(&mut self, x: &[f32], n: usize, train: bool) -> &[f32] {
         let range = self.active.clone();
         for i in range.clone() {
@@ -100,13 +102,19 @@ impl Network {
         self.output()
     }
 
-    /// Eval-mode forward pass over any number of rows of `x`, in chunks of
-    /// [`crate::autoencoder::INFERENCE_CHUNK`] rows so memory stays flat; `[rows, out_dim]`.
+    /// Eval-mode forward pass over samples stored one per row (`[rows, in_dim]`), in chunks
+    /// of [`crate::autoencoder::INFERENCE_CHUNK`] rows so memory stays flat; the result is
+    /// one row per sample too, `[rows, out_dim]`.
     pub fn infer(&mut self, x: &[f32]) -> Vec<f32> {
-        let width = self.in_dim();
-        let mut out = Vec::with_capacity(x.len() / width * self.out_dim());
+        let (width, out_dim) = (self.in_dim(), self.out_dim());
+        let mut out = Vec::with_capacity(x.len() / width * out_dim);
+        let (mut columns, mut rows) = (Vec::new(), Vec::new());
         for chunk in x.chunks(crate::autoencoder::INFERENCE_CHUNK * width) {
-            out.extend_from_slice(self.forward(chunk, chunk.len() / width, false));
+            let n = chunk.len() / width;
+            transpose_into(chunk, n, width, &mut columns);
+            let y = self.forward(&columns, n, false);
+            transpose_into(y, out_dim, n, &mut rows);
+            out.extend_from_slice(&rows);
         }
         out
     }
@@ -117,7 +125,7 @@ impl Network {
     }
 
     /// Backward pass of the active blocks given the last forward pass's input `x` and the
-    /// output gradient. Returns the input gradient when `need_input_grad`. Blocks that are
+    /// output gradient (both one column per sample). Returns the input gradient when `need_input_grad`. Blocks that are
     /// frozen and have only frozen blocks before them are skipped entirely.
     pub fn backward(
         &mut self,

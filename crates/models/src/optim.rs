@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use crate::param::Param;
+use crate::simd::multiversion;
 
 /// One parallel work item: slices of the values, gradients, first and second moments.
 type AdamChunk<'a> = (((&'a mut [f32], &'a [f32]), &'a mut [f32]), &'a mut [f32]);
@@ -81,20 +82,28 @@ impl Adam {
             // Same arithmetic as torch.optim.Adam (single-tensor path):
             // denom = sqrt(v) / sqrt(1 - beta2^t) + eps; p -= lr / (1 - beta1^t) * m / denom
             // Elementwise, so splitting it over threads cannot change the result.
-            let update = |(((w, g), m), v): AdamChunk<'_>| {
-                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                    *m = beta1 * *m + (1.0 - beta1) * g;
-                    *v = beta2 * *v + (1.0 - beta2) * g * g;
-                    let denom = v.sqrt() / bias2_sqrt + eps;
-                    *w -= step_size * *m / denom;
-                }
-            };
+            let constants = [beta1, beta2, bias2_sqrt, eps, step_size];
+            let update = |(((w, g), m), v): AdamChunk<'_>| update_chunk(w, g, m, v, constants);
             p.value
                 .par_chunks_mut(PARALLEL_CHUNK)
                 .zip(p.grad.par_chunks(PARALLEL_CHUNK))
                 .zip(m.par_chunks_mut(PARALLEL_CHUNK))
                 .zip(v.par_chunks_mut(PARALLEL_CHUNK))
                 .for_each(update);
+        }
+    }
+}
+
+multiversion! {
+    /// Adam's element-wise update of one chunk; `constants` are `beta1`, `beta2`,
+    /// `sqrt(1 - beta2^t)`, `eps` and `lr / (1 - beta1^t)`.
+    fn update_chunk(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], constants: [f32; 5]) {
+        let [beta1, beta2, bias2_sqrt, eps, step_size] = constants;
+        for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            let denom = v.sqrt() / bias2_sqrt + eps;
+            *w -= step_size * *m / denom;
         }
     }
 }

@@ -10,7 +10,7 @@ use ae_models::optim::{Adam, AdamConfig};
 use ae_models::{variants, Autoencoder, Variant};
 use candle_core::{DType, Device, Tensor, Var, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
@@ -121,10 +121,13 @@ impl Reference {
         let (n, width) = x.dims2().unwrap();
         let mut input = x.clone();
         if let Some(sd) = variant.input_noise {
-            let noise: Vec<f32> = (0..n * width)
-                .map(|_| rng.sample::<f32, _>(StandardNormal))
-                .collect();
-            let noise = Tensor::from_vec(noise, (n, width), &Device::Cpu).unwrap();
+            // The engine draws its noise in its column layout, `[width, n]`.
+            let mut noise = vec![0.0f32; n * width];
+            ae_models::noise::standard_normals(rng.next_u64(), &mut noise);
+            let noise = Tensor::from_vec(noise, (width, n), &Device::Cpu)
+                .unwrap()
+                .t()
+                .unwrap();
             input = (x + (noise * sd as f64).unwrap())
                 .unwrap()
                 .clamp(0f32, 1f32)
@@ -160,10 +163,14 @@ impl Reference {
                 let l = model.latent_dim;
                 let mu = h.narrow(1, 0, l).unwrap();
                 let log_sigma = h.narrow(1, l, l).unwrap();
+                // drawn in the engine's column layout, `[latent, n]`
                 let eps: Vec<f32> = (0..n * l)
                     .map(|_| rng.sample::<f32, _>(StandardNormal))
                     .collect();
-                let eps = Tensor::from_vec(eps, (n, l), &Device::Cpu).unwrap();
+                let eps = Tensor::from_vec(eps, (l, n), &Device::Cpu)
+                    .unwrap()
+                    .t()
+                    .unwrap();
                 let z = (mu.clone() + (log_sigma.exp().unwrap() * eps).unwrap()).unwrap();
                 let kl = (((log_sigma.clone() * 2.0).unwrap().exp().unwrap() + mu.sqr().unwrap())
                     .unwrap()

@@ -14,6 +14,7 @@
 
 use ae_data::{LabelledImages, INPUT_DIM};
 use ae_models::layers::Linear;
+use ae_models::layout::{to_columns, to_rows};
 use ae_models::network::Network;
 use ae_models::optim::{Adam, AdamConfig};
 use ae_models::param::Param;
@@ -400,8 +401,10 @@ impl<'d> EncoderFeatures<'d> {
 
 impl FeatureSource for EncoderFeatures<'_> {
     fn train_batch(&mut self, indices: &[usize], _rng: &mut dyn RngCore) -> Vec<f32> {
-        self.batch = gather(self.train, INPUT_DIM, indices);
-        self.net.forward(&self.batch, indices.len(), true).to_vec()
+        let n = indices.len();
+        self.batch = to_columns(&gather(self.train, INPUT_DIM, indices), n, INPUT_DIM);
+        let out_dim = self.net.out_dim();
+        to_rows(self.net.forward(&self.batch, n, true), out_dim, n)
     }
 
     fn eval_features(&mut self, set: EvalSet, _rng: &mut dyn RngCore) -> Vec<f32> {
@@ -413,15 +416,23 @@ impl FeatureSource for EncoderFeatures<'_> {
             EvalBatchNorm::RunningStatistics => (EVAL_CHUNK, false),
             EvalBatchNorm::BatchStatistics { batch_size } => (batch_size.max(1), true),
         };
-        let mut out = Vec::with_capacity(images.len() / INPUT_DIM * self.net.out_dim());
+        let out_dim = self.net.out_dim();
+        let mut out = Vec::with_capacity(images.len() / INPUT_DIM * out_dim);
         for rows in images.chunks(chunk * INPUT_DIM) {
-            out.extend_from_slice(self.net.forward(rows, rows.len() / INPUT_DIM, train_mode));
+            let n = rows.len() / INPUT_DIM;
+            let columns = to_columns(rows, n, INPUT_DIM);
+            out.extend(to_rows(
+                self.net.forward(&columns, n, train_mode),
+                out_dim,
+                n,
+            ));
         }
         out
     }
 
     fn backward(&mut self, grad: &[f32], n: usize) {
-        self.net.backward(&self.batch, grad, n, false);
+        let grad = to_columns(grad, n, self.net.out_dim());
+        self.net.backward(&self.batch, &grad, n, false);
     }
 
     fn trainable(&self) -> bool {
@@ -466,12 +477,13 @@ fn gather(rows: &[f32], width: usize, indices: &[usize]) -> Vec<f32> {
     out
 }
 
-/// Logits of the linear head on `n x in_dim` features.
+/// Logits (`n x classes`) of the linear head on `n x in_dim` features (one row per sample;
+/// the layer itself works one column per sample).
 fn head_logits(head: &Linear, features: &[f32]) -> Vec<f32> {
     let n = features.len() / head.in_dim;
     let mut logits = vec![0.0; n * head.out_dim];
-    head.forward(features, n, &mut logits);
-    logits
+    head.forward(&to_columns(features, n, head.in_dim), n, &mut logits);
+    to_rows(&logits, head.out_dim, n)
 }
 
 /// The shared training loop: a fresh `Linear(feature_dim, 10)`, Adam over the head (and the
@@ -504,11 +516,16 @@ fn train_probe(
             let features = source.train_batch(indices, rng);
             let logits = head_logits(&head, &features);
             softmax_cross_entropy(&logits, &labels, NUM_CLASSES, &mut grad_logits);
-            head.backward_params(&features, &grad_logits, n);
+            let grad_logit_columns = to_columns(&grad_logits, n, NUM_CLASSES);
+            head.backward_params(
+                &to_columns(&features, n, feature_dim),
+                &grad_logit_columns,
+                n,
+            );
             if source.trainable() {
                 grad_features.resize(n * feature_dim, 0.0);
-                head.backward_input(&grad_logits, n, &mut grad_features);
-                source.backward(&grad_features, n);
+                head.backward_input(&grad_logit_columns, n, &mut grad_features);
+                source.backward(&to_rows(&grad_features, feature_dim, n), n);
             }
             let mut params = source.params_mut();
             params.push(&mut head.weight);

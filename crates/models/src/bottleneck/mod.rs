@@ -78,11 +78,12 @@ impl BottleneckKind {
 
 /// A bottleneck's forward and backward pass.
 pub trait Bottleneck: Send + std::fmt::Debug {
-    /// Computes `z` from `e` (`[n, e.len() / n]`), keeps it (see [`Bottleneck::latent`]) and
-    /// returns the bottleneck loss (already averaged over the batch where SPEC says so).
+    /// Computes `z` from `e` (`[e.len() / n, n]`, one column per sample, see
+    /// [`crate::layout`]), keeps it (see [`Bottleneck::latent`]) and returns the bottleneck
+    /// loss (already averaged over the batch where SPEC says so).
     fn forward(&mut self, e: &[f32], n: usize, mode: LatentMode, rng: &mut dyn RngCore) -> f64;
 
-    /// The latent code of the last forward pass, `[n, latent_dim]`.
+    /// The latent code of the last forward pass, `[latent_dim, n]`.
     fn latent(&self) -> &[f32];
 
     /// Gradient of the total loss with respect to `e`, given its gradient with respect to
@@ -90,7 +91,8 @@ pub trait Bottleneck: Send + std::fmt::Debug {
     /// gradients.
     fn backward(&mut self, e: &[f32], grad_z: &[f32], n: usize) -> &[f32];
 
-    /// Draws `n` latent codes from the prior, for variants that can sample.
+    /// Draws `n` latent codes from the prior, for variants that can sample: `[n, latent_dim]`,
+    /// one row per sample (the layout [`crate::Autoencoder::decode`] takes).
     fn sample(&self, _n: usize, _rng: &mut dyn RngCore) -> Option<Vec<f32>> {
         None
     }
@@ -152,7 +154,7 @@ mod tests {
     #[test]
     fn variational_sampling_uses_sigma() {
         let mut b = Variational::new(1, 1.0);
-        let e: Vec<f32> = (0..1000).flat_map(|_| [3.0, 0.5f32.ln()]).collect();
+        let e: Vec<f32> = [vec![3.0; 1000], vec![0.5f32.ln(); 1000]].concat();
         b.forward(&e, 1000, LatentMode::Sampled, &mut rng());
         let z = b.latent();
         let mean = z.iter().sum::<f32>() / 1000.0;

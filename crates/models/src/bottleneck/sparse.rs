@@ -3,6 +3,7 @@
 use rand::RngCore;
 
 use super::{Bottleneck, LatentMode};
+use crate::simd;
 
 /// `z = sigmoid(e)`; loss `beta * sum_j KL(p || q_j)` with `q_j` the batch mean of `z_j` and
 /// `KL(p||q) = p ln(p/q) + (1-p) ln((1-p)/(1-q))`.
@@ -35,17 +36,11 @@ pub fn bernoulli_kl(p: f64, q: f64) -> f64 {
 
 impl Bottleneck for Sparse {
     fn forward(&mut self, e: &[f32], n: usize, _mode: LatentMode, _rng: &mut dyn RngCore) -> f64 {
-        let width = e.len() / n;
         self.z.clear();
         self.z.extend(e.iter().map(|v| 1.0 / (1.0 + (-v).exp())));
         self.mean.clear();
-        self.mean.resize(width, 0.0);
-        for row in self.z.chunks_exact(width) {
-            for (m, v) in self.mean.iter_mut().zip(row) {
-                *m += v;
-            }
-        }
-        self.mean.iter_mut().for_each(|m| *m /= n as f32);
+        self.mean
+            .extend(self.z.chunks_exact(n).map(|row| simd::sum(row) / n as f32));
         let p = self.sparsity as f64;
         self.beta as f64
             * self
@@ -60,20 +55,21 @@ impl Bottleneck for Sparse {
     }
 
     fn backward(&mut self, _e: &[f32], grad_z: &[f32], n: usize) -> &[f32] {
-        let width = self.mean.len();
         let p = self.sparsity;
-        // d/dq KL(p||q) = -p/q + (1-p)/(1-q); q_j is a mean over the batch, hence the 1/n.
-        let d_mean: Vec<f32> = self
-            .mean
-            .iter()
-            .map(|&q| self.beta * (-p / q + (1.0 - p) / (1.0 - q)) / n as f32)
-            .collect();
         self.grad_e.clear();
-        for (zrow, grow) in self.z.chunks_exact(width).zip(grad_z.chunks_exact(width)) {
-            for j in 0..width {
-                let z = zrow[j];
-                self.grad_e.push((grow[j] + d_mean[j]) * z * (1.0 - z));
-            }
+        for ((zrow, grow), &q) in self
+            .z
+            .chunks_exact(n)
+            .zip(grad_z.chunks_exact(n))
+            .zip(&self.mean)
+        {
+            // d/dq KL(p||q) = -p/q + (1-p)/(1-q); q is a mean over the batch, hence the 1/n.
+            let d_mean = self.beta * (-p / q + (1.0 - p) / (1.0 - q)) / n as f32;
+            self.grad_e.extend(
+                zrow.iter()
+                    .zip(grow)
+                    .map(|(&z, &g)| (g + d_mean) * z * (1.0 - z)),
+            );
         }
         &self.grad_e
     }

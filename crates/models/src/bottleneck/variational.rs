@@ -37,28 +37,27 @@ impl Bottleneck for Variational {
         assert_eq!(
             e.len(),
             n * 2 * l,
-            "variational bottleneck expects [n, 2 * latent_dim]"
+            "variational bottleneck expects [2 * latent_dim, n]"
         );
+        // Column layout: the first latent_dim rows are mu, the rest log_sigma.
+        let (mu, log_sigma) = e.split_at(l * n);
         self.z.clear();
         self.eps.clear();
         self.sigma.clear();
         let mut kl = 0.0f64;
-        for row in e.chunks_exact(2 * l) {
-            let (mu, log_sigma) = row.split_at(l);
-            for j in 0..l {
-                let sigma = log_sigma[j].exp();
-                let eps = match mode {
-                    LatentMode::Sampled => StandardNormal.sample(rng),
-                    LatentMode::Mean => 0.0,
-                };
-                self.z.push(mu[j] + sigma * eps);
-                self.eps.push(eps);
-                self.sigma.push(sigma);
-                kl += 0.5
-                    * (sigma as f64 * sigma as f64 + (mu[j] as f64).powi(2)
-                        - 1.0
-                        - 2.0 * log_sigma[j] as f64);
-            }
+        for (&mu, &log_sigma) in mu.iter().zip(log_sigma) {
+            let sigma = log_sigma.exp();
+            let eps = match mode {
+                LatentMode::Sampled => StandardNormal.sample(rng),
+                LatentMode::Mean => 0.0,
+            };
+            self.z.push(mu + sigma * eps);
+            self.eps.push(eps);
+            self.sigma.push(sigma);
+            kl += 0.5
+                * (sigma as f64 * sigma as f64 + (mu as f64).powi(2)
+                    - 1.0
+                    - 2.0 * log_sigma as f64);
         }
         self.beta as f64 * kl / n as f64
     }
@@ -68,20 +67,18 @@ impl Bottleneck for Variational {
     }
 
     fn backward(&mut self, e: &[f32], grad_z: &[f32], n: usize) -> &[f32] {
-        let l = self.latent_dim;
         let k = self.beta / n as f32;
+        let mu = &e[..self.latent_dim * n];
         self.grad_e.clear();
-        self.grad_e.resize(n * 2 * l, 0.0);
-        for b in 0..n {
-            let mu = &e[b * 2 * l..b * 2 * l + l];
-            let out = &mut self.grad_e[b * 2 * l..(b + 1) * 2 * l];
-            for j in 0..l {
-                let i = b * l + j;
-                let (sigma, g) = (self.sigma[i], grad_z[i]);
-                out[j] = g + k * mu[j];
-                out[l + j] = g * sigma * self.eps[i] + k * (sigma * sigma - 1.0);
-            }
-        }
+        self.grad_e
+            .extend(mu.iter().zip(grad_z).map(|(&mu, &g)| g + k * mu));
+        self.grad_e.extend(
+            grad_z
+                .iter()
+                .zip(&self.sigma)
+                .zip(&self.eps)
+                .map(|((&g, &sigma), &eps)| g * sigma * eps + k * (sigma * sigma - 1.0)),
+        );
         &self.grad_e
     }
 

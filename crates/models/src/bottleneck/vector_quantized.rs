@@ -102,7 +102,7 @@ impl SortedCodes {
 impl Bottleneck for VectorQuantized {
     fn forward(&mut self, e: &[f32], n: usize, _mode: LatentMode, _rng: &mut dyn RngCore) -> f64 {
         let l = self.latent_dim;
-        assert_eq!(e.len(), n * l, "vq bottleneck expects [n, latent_dim]");
+        assert_eq!(e.len(), n * l, "vq bottleneck expects [latent_dim, n]");
         self.z.clear();
         self.code_index.clear();
         let sorted: Vec<SortedCodes> = self
@@ -113,7 +113,7 @@ impl Bottleneck for VectorQuantized {
             .collect();
         let mut loss = 0.0f64;
         for (i, &v) in e.iter().enumerate() {
-            let j = i % l;
+            let j = i / n; // column layout: row j is latent dimension j
             let k = sorted[j].nearest(v);
             let z = self.codebook.value[j * self.num_codes + k];
             self.code_index.push(k);
@@ -128,7 +128,6 @@ impl Bottleneck for VectorQuantized {
     }
 
     fn backward(&mut self, e: &[f32], grad_z: &[f32], n: usize) -> &[f32] {
-        let l = self.latent_dim;
         let scale = 2.0 / n as f32;
         let update_codes = !self.codebook.frozen;
         if update_codes {
@@ -136,7 +135,7 @@ impl Bottleneck for VectorQuantized {
         }
         self.grad_e.clear();
         for (i, (&v, &g)) in e.iter().zip(grad_z).enumerate() {
-            let j = i % l;
+            let j = i / n;
             let z = self.z[i];
             // Straight-through: the decoder's gradient for z is passed to e unchanged; the
             // commitment term pulls e towards sg(z), the codebook term z towards sg(e).

@@ -1,16 +1,17 @@
 //! `BatchNorm1d` with PyTorch's train/eval behaviour and running statistics.
 
-// The per-column loops read several per-column arrays in lockstep; indices say that best.
-#![allow(clippy::needless_range_loop)]
+use rayon::prelude::*;
 
 use crate::param::{named, named_mut, NamedTensor, NamedTensorMut, Param};
+use crate::simd::{self, multiversion};
 
 /// PyTorch's default `eps`.
 pub const BN_EPS: f32 = 1e-5;
 /// PyTorch's default `momentum`.
 pub const BN_MOMENTUM: f32 = 0.1;
 
-/// Batch normalisation over the batch dimension of `[n, width]` activations.
+/// Batch normalisation over the batch dimension of `[width, n]` activations (one column per
+/// sample, see [`crate::layout`]).
 ///
 /// In training mode it normalises with the batch mean and biased variance and moves the
 /// running statistics by `momentum` (the running variance takes the unbiased estimate, as
@@ -54,72 +55,63 @@ impl BatchNorm {
         2 * self.width
     }
 
-    /// Normalises `z` (`[n, width]`) in place; `batch_stats` selects training-mode behaviour.
-    pub fn forward(&mut self, z: &mut [f32], n: usize, batch_stats: bool) {
+    /// Normalises `z` (`[width, n]`, one column per sample) in place, followed by a ReLU when
+    /// `relu`; `batch_stats` selects training-mode behaviour. Features are spread over the
+    /// rayon pool; each is computed alone, so the split cannot change the result.
+    pub fn forward(&mut self, z: &mut [f32], n: usize, batch_stats: bool, relu: bool) {
         let w = self.width;
         let z = &mut z[..n * w];
         self.used_batch_stats = batch_stats;
+        let gamma_beta = self.gamma.value.par_iter().zip(&self.beta.value);
         if batch_stats {
-            let mut mean = vec![0.0f32; w];
-            for row in z.chunks_exact(w) {
-                for (m, v) in mean.iter_mut().zip(row) {
-                    *m += v;
-                }
-            }
-            mean.iter_mut().for_each(|m| *m /= n as f32);
-            let mut var = vec![0.0f32; w];
-            for row in z.chunks_exact(w) {
-                for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
-                    let d = v - m;
-                    *s += d * d;
-                }
-            }
-            let unbias = if n > 1 {
-                n as f32 / (n as f32 - 1.0)
-            } else {
-                1.0
-            };
-            for j in 0..w {
-                let biased = var[j] / n as f32;
-                self.inv_std[j] = 1.0 / (biased + BN_EPS).sqrt();
-                self.running_mean[j] =
-                    (1.0 - BN_MOMENTUM) * self.running_mean[j] + BN_MOMENTUM * mean[j];
-                self.running_var[j] =
-                    (1.0 - BN_MOMENTUM) * self.running_var[j] + BN_MOMENTUM * biased * unbias;
-            }
             self.x_hat.resize(n * w, 0.0);
-            for (zrow, hrow) in z.chunks_exact_mut(w).zip(self.x_hat.chunks_exact_mut(w)) {
-                for j in 0..w {
-                    let h = (zrow[j] - mean[j]) * self.inv_std[j];
-                    hrow[j] = h;
-                    zrow[j] = self.gamma.value[j] * h + self.beta.value[j];
-                }
-            }
+            z.par_chunks_mut(n)
+                .zip(self.x_hat.par_chunks_mut(n))
+                .zip(gamma_beta)
+                .zip(self.inv_std.par_iter_mut())
+                .zip(self.running_mean.par_iter_mut().zip(&mut self.running_var))
+                .with_min_len(FEATURES_PER_TASK)
+                .for_each(|((((row, x_hat), (&g, &b)), inv_std), (rm, rv))| {
+                    let stats = normalise_batch(row, x_hat, g, b, relu);
+                    *inv_std = stats.inv_std;
+                    let unbias = if n > 1 {
+                        n as f32 / (n as f32 - 1.0)
+                    } else {
+                        1.0
+                    };
+                    *rm = (1.0 - BN_MOMENTUM) * *rm + BN_MOMENTUM * stats.mean;
+                    *rv = (1.0 - BN_MOMENTUM) * *rv + BN_MOMENTUM * stats.biased_var * unbias;
+                });
         } else {
-            for j in 0..w {
-                self.inv_std[j] = 1.0 / (self.running_var[j] + BN_EPS).sqrt();
-            }
-            for zrow in z.chunks_exact_mut(w) {
-                for j in 0..w {
-                    let h = (zrow[j] - self.running_mean[j]) * self.inv_std[j];
-                    zrow[j] = self.gamma.value[j] * h + self.beta.value[j];
-                }
-            }
+            z.par_chunks_mut(n)
+                .zip(gamma_beta)
+                .zip(self.inv_std.par_iter_mut())
+                .zip(self.running_mean.par_iter().zip(&self.running_var))
+                .with_min_len(FEATURES_PER_TASK)
+                .for_each(|(((row, (&g, &b)), inv_std), (&rm, &rv))| {
+                    *inv_std = 1.0 / (rv + BN_EPS).sqrt();
+                    let scale = g * *inv_std;
+                    affine(row, scale, b - rm * scale, relu);
+                });
         }
     }
 
-    /// Turns the output gradient `g` into the input gradient in place, and (unless the
-    /// parameters are frozen) writes the gamma and beta gradients.
-    pub fn backward(&mut self, g: &mut [f32], n: usize) {
+    /// Turns the gradient `g` of the output `out` of the last forward pass into the input
+    /// gradient in place (through the ReLU first when `relu`), and (unless the parameters are
+    /// frozen) writes the gamma and beta gradients.
+    pub fn backward(&mut self, g: &mut [f32], out: &[f32], n: usize, relu: bool) {
         let w = self.width;
         let g = &mut g[..n * w];
+        if relu {
+            mask_inactive(g, &out[..n * w]);
+        }
+        let trainable = !self.gamma.frozen;
         if !self.used_batch_stats {
-            for row in g.chunks_exact_mut(w) {
-                for j in 0..w {
-                    row[j] *= self.gamma.value[j] * self.inv_std[j];
-                }
-            }
-            if !self.gamma.frozen {
+            g.par_chunks_mut(n)
+                .zip(self.gamma.value.par_iter().zip(&self.inv_std))
+                .with_min_len(FEATURES_PER_TASK)
+                .for_each(|(row, (&gamma, &inv_std))| scale(row, gamma * inv_std));
+            if trainable {
                 // Gradients of gamma/beta in eval mode are not needed by any schedule here:
                 // a layer runs in eval mode during training only when it is frozen.
                 self.gamma.grad.fill(0.0);
@@ -127,29 +119,18 @@ impl BatchNorm {
             }
             return;
         }
-        let mut sum_g = vec![0.0f32; w];
-        let mut sum_g_xhat = vec![0.0f32; w];
-        for (row, hrow) in g.chunks_exact(w).zip(self.x_hat.chunks_exact(w)) {
-            for j in 0..w {
-                sum_g[j] += row[j];
-                sum_g_xhat[j] += row[j] * hrow[j];
-            }
-        }
-        if !self.gamma.frozen {
-            self.gamma.grad.copy_from_slice(&sum_g_xhat);
-            self.beta.grad.copy_from_slice(&sum_g);
-        }
-        let inv_n = 1.0 / n as f32;
-        let mean_g: Vec<f32> = sum_g.iter().map(|s| s * inv_n).collect();
-        let mean_g_xhat: Vec<f32> = sum_g_xhat.iter().map(|s| s * inv_n).collect();
-        let scale: Vec<f32> = (0..w)
-            .map(|j| self.gamma.value[j] * self.inv_std[j])
-            .collect();
-        for (row, hrow) in g.chunks_exact_mut(w).zip(self.x_hat.chunks_exact(w)) {
-            for j in 0..w {
-                row[j] = scale[j] * (row[j] - mean_g[j] - hrow[j] * mean_g_xhat[j]);
-            }
-        }
+        g.par_chunks_mut(n)
+            .zip(self.x_hat.par_chunks(n))
+            .zip(self.gamma.value.par_iter().zip(&self.inv_std))
+            .zip(self.gamma.grad.par_iter_mut().zip(&mut self.beta.grad))
+            .with_min_len(FEATURES_PER_TASK)
+            .for_each(|(((row, x_hat), (&gamma, &inv_std)), (dgamma, dbeta))| {
+                let (sum_g, sum_g_xhat) = batch_backward(row, x_hat, gamma * inv_std);
+                if trainable {
+                    *dgamma = sum_g_xhat;
+                    *dbeta = sum_g;
+                }
+            });
     }
 
     /// Freezes gamma and beta; a frozen layer also runs with running statistics.
@@ -200,6 +181,75 @@ impl BatchNorm {
     }
 }
 
+/// Features per parallel work item: a few thousand values, enough to amortise scheduling.
+const FEATURES_PER_TASK: usize = 16;
+
+/// What the training-mode forward pass learns about one feature.
+struct FeatureStats {
+    mean: f32,
+    biased_var: f32,
+    inv_std: f32,
+}
+
+multiversion! {
+    /// Training-mode normalisation of one feature's row: batch mean and biased variance,
+    /// `x_hat`, then `gamma * x_hat + beta` (and the ReLU) in place.
+    fn normalise_batch(row: &mut [f32], x_hat: &mut [f32], gamma: f32, beta: f32, relu: bool) -> FeatureStats {
+        let n = row.len() as f32;
+        let mean = simd::sum(row) / n;
+        let biased_var = simd::sum_zip(row, row, |v, _| (v - mean) * (v - mean)) / n;
+        let inv_std = 1.0 / (biased_var + BN_EPS).sqrt();
+        for (v, h) in row.iter_mut().zip(x_hat.iter_mut()) {
+            *h = (*v - mean) * inv_std;
+            let y = gamma * *h + beta;
+            *v = if relu { y.max(0.0) } else { y };
+        }
+        FeatureStats { mean, biased_var, inv_std }
+    }
+}
+
+multiversion! {
+    /// `row = row * scale + shift`, then the ReLU when `relu`.
+    fn affine(row: &mut [f32], scale: f32, shift: f32, relu: bool) {
+        for v in row.iter_mut() {
+            let y = *v * scale + shift;
+            *v = if relu { y.max(0.0) } else { y };
+        }
+    }
+}
+
+multiversion! {
+    /// `row *= factor`.
+    fn scale(row: &mut [f32], factor: f32) {
+        row.iter_mut().for_each(|v| *v *= factor);
+    }
+}
+
+multiversion! {
+    /// Zeroes the gradient wherever the ReLU's output was not positive.
+    pub(crate) fn mask_inactive(grad: &mut [f32], out: &[f32]) {
+        for (g, &o) in grad.iter_mut().zip(out) {
+            *g = if o > 0.0 { *g } else { 0.0 };
+        }
+    }
+}
+
+multiversion! {
+    /// Training-mode backward pass of one feature: `g` becomes the input gradient
+    /// `scale * (g - mean(g) - x_hat * mean(g * x_hat))`; returns `(sum g, sum g * x_hat)`,
+    /// the beta and gamma gradients.
+    fn batch_backward(g: &mut [f32], x_hat: &[f32], scale: f32) -> (f32, f32) {
+        let inv_n = 1.0 / g.len() as f32;
+        let sum_g = simd::sum(g);
+        let sum_g_xhat = simd::sum_zip(g, x_hat, |a, b| a * b);
+        let (mean_g, mean_g_xhat) = (sum_g * inv_n, sum_g_xhat * inv_n);
+        for (v, &h) in g.iter_mut().zip(x_hat) {
+            *v = scale * (*v - mean_g - h * mean_g_xhat);
+        }
+        (sum_g, sum_g_xhat)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,7 +260,7 @@ mod tests {
         // -> [-1.3416, -0.4472, 0.4472, 1.3416]; running_mean 0.25, running_var 0.9*1 + 0.1*1.6667 = 1.0667
         let mut bn = BatchNorm::new(1);
         let mut z = vec![1.0, 2.0, 3.0, 4.0];
-        bn.forward(&mut z, 4, true);
+        bn.forward(&mut z, 4, true, false);
         let expected = [-1.3416, -0.4472, 0.4472, 1.3416];
         for (a, b) in z.iter().zip(expected) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
@@ -225,7 +275,7 @@ mod tests {
         bn.running_mean = vec![1.0, -1.0];
         bn.running_var = vec![4.0, 0.25];
         let mut z = vec![3.0, 0.0];
-        bn.forward(&mut z, 1, false);
+        bn.forward(&mut z, 1, false, false);
         assert!((z[0] - 2.0 / (4.0f32 + BN_EPS).sqrt()).abs() < 1e-6);
         assert!((z[1] - 1.0 / (0.25f32 + BN_EPS).sqrt()).abs() < 1e-5);
         assert_eq!(bn.running_mean, vec![1.0, -1.0]);
@@ -247,16 +297,16 @@ mod tests {
         bn.beta.value = vec![0.1, 0.2, -0.3];
         let loss = |bn: &mut BatchNorm, x: &[f32]| -> f64 {
             let mut z = x.to_vec();
-            bn.forward(&mut z, n, true);
+            bn.forward(&mut z, n, true, false);
             z.iter()
                 .zip(&upstream)
                 .map(|(a, b)| (*a as f64) * (*b as f64))
                 .sum()
         };
         let mut z = input.clone();
-        bn.forward(&mut z, n, true);
+        bn.forward(&mut z, n, true, false);
         let mut g = upstream.clone();
-        bn.backward(&mut g, n);
+        bn.backward(&mut g, &z, n, false);
         let h = 1e-2f32;
         for i in 0..n * w {
             let mut plus = input.clone();

@@ -2,8 +2,10 @@
 
 use rand::Rng;
 
+use super::batch_norm::mask_inactive;
 use super::{BatchNorm, Linear};
 use crate::param::{NamedTensor, NamedTensorMut, Param};
+use crate::simd::multiversion;
 
 /// A block of the networks in SPEC's table: hidden blocks are `Linear(no bias) -> BN -> ReLU`,
 /// final encoder blocks `Linear(bias)`, the shallow encoder `Linear(bias) -> ReLU`, and the
@@ -17,11 +19,11 @@ pub struct Block {
     /// Whether a ReLU follows.
     pub relu: bool,
     frozen: bool,
-    /// Output of the last forward pass, `[n, out_dim]`.
+    /// Output of the last forward pass, `[out_dim, n]`.
     output: Vec<f32>,
     /// Scratch for the pre-activation gradient.
     grad_z: Vec<f32>,
-    /// Input gradient of the last backward pass, `[n, in_dim]`.
+    /// Input gradient of the last backward pass, `[in_dim, n]`.
     grad_input: Vec<f32>,
 }
 
@@ -91,17 +93,17 @@ impl Block {
         &self.grad_input
     }
 
-    /// Forward pass over `n` rows of `x`; `train` selects BatchNorm's batch statistics
-    /// (ignored while frozen). The result is kept for the backward pass.
+    /// Forward pass over the `n` columns of `x` (`[in_dim, n]`, one column per sample);
+    /// `train` selects BatchNorm's batch statistics (ignored while frozen). The result,
+    /// `[out_dim, n]`, is kept for the backward pass.
     pub fn forward(&mut self, x: &[f32], n: usize, train: bool) -> &[f32] {
         let out_dim = self.out_dim();
         self.output.resize(n * out_dim, 0.0);
         self.linear.forward(x, n, &mut self.output);
         if let Some(bn) = &mut self.batch_norm {
-            bn.forward(&mut self.output, n, train && !self.frozen);
-        }
-        if self.relu {
-            self.output.iter_mut().for_each(|v| *v = v.max(0.0));
+            bn.forward(&mut self.output, n, train && !self.frozen, self.relu);
+        } else if self.relu {
+            relu_in_place(&mut self.output);
         }
         &self.output
     }
@@ -110,26 +112,26 @@ impl Block {
     /// the block's output. Writes parameter gradients unless frozen, and the input gradient
     /// (see [`Block::grad_input`]) when `need_input_grad`.
     pub fn backward(&mut self, x: &[f32], grad_out: &[f32], n: usize, need_input_grad: bool) {
-        let out_dim = self.out_dim();
-        self.grad_z.clear();
-        self.grad_z.extend_from_slice(&grad_out[..n * out_dim]);
-        if self.relu {
-            for (g, o) in self.grad_z.iter_mut().zip(&self.output) {
-                if *o <= 0.0 {
-                    *g = 0.0;
-                }
+        let grad_out = &grad_out[..n * self.out_dim()];
+        // The pre-activation gradient: through the ReLU and BatchNorm if there are any.
+        let grad_z = if self.batch_norm.is_some() || self.relu {
+            self.grad_z.clear();
+            self.grad_z.extend_from_slice(grad_out);
+            if let Some(bn) = &mut self.batch_norm {
+                bn.backward(&mut self.grad_z, &self.output, n, self.relu);
+            } else {
+                mask_inactive(&mut self.grad_z, &self.output);
             }
-        }
-        if let Some(bn) = &mut self.batch_norm {
-            bn.backward(&mut self.grad_z, n);
-        }
+            &self.grad_z
+        } else {
+            grad_out
+        };
         if !self.frozen {
-            self.linear.backward_params(x, &self.grad_z, n);
+            self.linear.backward_params(x, grad_z, n);
         }
         if need_input_grad {
-            self.grad_input.resize(n * self.in_dim(), 0.0);
-            self.linear
-                .backward_input(&self.grad_z, n, &mut self.grad_input);
+            self.grad_input.resize(n * self.linear.in_dim, 0.0);
+            self.linear.backward_input(grad_z, n, &mut self.grad_input);
         }
     }
 
@@ -157,5 +159,12 @@ impl Block {
         if let Some(bn) = &mut self.batch_norm {
             bn.named_tensors_mut(&format!("{prefix}.bn"), out);
         }
+    }
+}
+
+multiversion! {
+    /// `max(v, 0)` for every value.
+    fn relu_in_place(values: &mut [f32]) {
+        values.iter_mut().for_each(|v| *v = v.max(0.0));
     }
 }

@@ -2,8 +2,10 @@
 
 use rand::Rng;
 
-use crate::matmul::{matmul_a_b, matmul_a_bt, matmul_at_b};
+use crate::layout::transpose_into;
+use crate::matmul::{matmul_a_b, matmul_at_b};
 use crate::param::{named, named_mut, NamedTensor, NamedTensorMut, Param};
+use crate::simd;
 
 /// `nn.Linear(in_dim, out_dim, bias)`: weight `[out, in]`, optional bias `[out]`.
 #[derive(Clone, Debug)]
@@ -16,6 +18,8 @@ pub struct Linear {
     pub in_dim: usize,
     /// Output width.
     pub out_dim: usize,
+    /// Scratch: the last backward pass's input, one row per sample.
+    x_rows: Vec<f32>,
 }
 
 impl Linear {
@@ -29,6 +33,7 @@ impl Linear {
             bias,
             in_dim,
             out_dim,
+            x_rows: Vec::new(),
         }
     }
 
@@ -37,56 +42,57 @@ impl Linear {
         self.weight.len() + self.bias.as_ref().map_or(0, Param::len)
     }
 
-    /// `out[n, out_dim] = x[n, in_dim]·Wᵀ + b`.
+    /// `out[out_dim, n] = W·x + b` for `x` `[in_dim, n]`, one column per sample (see
+    /// [`crate::layout`]).
     pub fn forward(&self, x: &[f32], n: usize, out: &mut [f32]) {
-        matmul_a_bt(
+        matmul_a_b(
             out,
-            x,
             &self.weight.value,
-            n,
-            self.in_dim,
+            x,
             self.out_dim,
+            self.in_dim,
+            n,
             false,
         );
         if let Some(bias) = &self.bias {
-            for row in out[..n * self.out_dim].chunks_exact_mut(self.out_dim) {
-                for (o, b) in row.iter_mut().zip(&bias.value) {
-                    *o += b;
-                }
+            for (row, b) in out[..n * self.out_dim].chunks_exact_mut(n).zip(&bias.value) {
+                row.iter_mut().for_each(|o| *o += b);
             }
         }
     }
 
-    /// Weight and bias gradients from the output gradient `dz` and the layer input `x`.
+    /// Weight and bias gradients from the output gradient `dz` (`[out_dim, n]`) and the layer
+    /// input `x` (`[in_dim, n]`): `dW = dz·xᵀ`, `db` the row sums of `dz`.
+    ///
+    /// `x` is transposed first: the product with a row-major `xᵀ` runs about a third faster
+    /// in `gemm` than the one reading `x` transposed, far more than the copy costs.
     pub fn backward_params(&mut self, x: &[f32], dz: &[f32], n: usize) {
-        matmul_at_b(
+        transpose_into(&x[..self.in_dim * n], self.in_dim, n, &mut self.x_rows);
+        matmul_a_b(
             &mut self.weight.grad,
             dz,
-            x,
+            &self.x_rows,
             self.out_dim,
             n,
             self.in_dim,
             false,
         );
         if let Some(bias) = &mut self.bias {
-            bias.grad.fill(0.0);
-            for row in dz[..n * self.out_dim].chunks_exact(self.out_dim) {
-                for (g, d) in bias.grad.iter_mut().zip(row) {
-                    *g += d;
-                }
+            for (g, row) in bias.grad.iter_mut().zip(dz.chunks_exact(n)) {
+                *g = simd::sum(row);
             }
         }
     }
 
-    /// Input gradient `dx[n, in_dim] = dz·W`.
+    /// Input gradient `dx[in_dim, n] = Wᵀ·dz`.
     pub fn backward_input(&self, dz: &[f32], n: usize, dx: &mut [f32]) {
-        matmul_a_b(
+        matmul_at_b(
             dx,
-            dz,
             &self.weight.value,
-            n,
-            self.out_dim,
+            dz,
             self.in_dim,
+            self.out_dim,
+            n,
             false,
         );
     }

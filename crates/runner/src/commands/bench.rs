@@ -81,7 +81,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             let t0 = Instant::now();
             model.forward_train(&batch, indices.len(), &mut rng);
             let t1 = Instant::now();
-            model.backward(&batch, indices.len());
+            model.backward();
             let t2 = Instant::now();
             adam.step(&mut model.params_mut());
             let t3 = Instant::now();
