@@ -1,7 +1,8 @@
 //! The hand-written engine against a straightforward candle implementation of the same
 //! step (candle's autograd and AdamW with weight decay 0, i.e. Adam): losses, every
 //! gradient, the BatchNorm running statistics and the weights after one optimizer step
-//! must agree for every variant, including the stacked variant's frozen stage.
+//! must agree for every variant, including the stacked variant's frozen stage, and over
+//! twenty steps the loss curves (and, for the continuous variants, the weights) must too.
 
 use std::collections::HashMap;
 
@@ -425,4 +426,99 @@ fn stacked_frozen_stages_match_candle() {
     let stacked = variants::by_name("stacked").unwrap();
     check_variant(&stacked, 20, 2);
     check_variant(&stacked, 20, 3);
+}
+
+/// Twenty training steps on both sides from the same initial weights and batches: the loss
+/// curves agree within `CURVE_TOLERANCE` at every step and, when `compare_weights`, the
+/// weights end up where candle's do, up to rounding noise amplified by Adam (which moves even
+/// a weight whose gradient is rounding noise by up to `lr` per step). Measured drift: 0.005
+/// for vanilla and denoising, below 1e-5 for sparse and vae.
+fn check_loss_curve(variant: &Variant, compare_weights: bool) {
+    /// Relative tolerance of each step's losses.
+    const CURVE_TOLERANCE: f64 = 1e-3;
+    /// Bound on `|W_engine - W_candle| / |W_engine - W_initial|` (L2 over all weights).
+    const DRIFT_TOLERANCE: f64 = 0.02;
+    let (n, steps) = (32, 20);
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut model = Autoencoder::new(variant, 20, 1024, &mut rng);
+    let reference = Reference::new(&model);
+    let initial: HashMap<String, Vec<f32>> = model
+        .named_tensors()
+        .into_iter()
+        .map(|t| (t.name, t.values.to_vec()))
+        .collect();
+    let trainable: Vec<String> = initial
+        .keys()
+        .filter(|k| !k.contains("running"))
+        .cloned()
+        .collect();
+    let mut adam = Adam::new(AdamConfig::default());
+    let mut adamw = AdamW::new(
+        trainable
+            .iter()
+            .map(|k| reference.vars[k].clone())
+            .collect(),
+        ParamsAdamW {
+            lr: 1e-3,
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut engine_rng = ChaCha8Rng::seed_from_u64(5);
+    let mut candle_rng = engine_rng.clone();
+    for step in 0..steps {
+        let x: Vec<f32> = (0..n * 1024).map(|_| rng.random::<f32>()).collect();
+        let ours = model.forward_backward(&x, n, &mut engine_rng);
+        adam.step(&mut model.params_mut());
+        let xt = Tensor::from_slice(&x, (n, 1024), &Device::Cpu).unwrap();
+        let (recon, bottleneck, _) = reference.loss(&model, &xt, &mut candle_rng);
+        let theirs = scalar(&recon) as f64 + scalar(&bottleneck) as f64;
+        let total = (recon + bottleneck).unwrap();
+        adamw.step(&total.backward().unwrap()).unwrap();
+        assert!(
+            (ours.total() - theirs).abs() <= CURVE_TOLERANCE * theirs.abs(),
+            "{} step {step}: engine loss {} vs candle {theirs}",
+            variant.name,
+            ours.total()
+        );
+    }
+    if !compare_weights {
+        return;
+    }
+    let (mut drift, mut moved) = (0.0f64, 0.0f64);
+    for t in model.named_tensors() {
+        if !trainable.contains(&t.name) {
+            continue;
+        }
+        let theirs = reference.vars[&t.name]
+            .as_tensor()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        for ((&a, &b), &w0) in t.values.iter().zip(&theirs).zip(&initial[&t.name]) {
+            drift += ((a - b) as f64).powi(2);
+            moved += ((a - w0) as f64).powi(2);
+        }
+    }
+    let ratio = (drift / moved).sqrt();
+    assert!(
+        ratio < DRIFT_TOLERANCE,
+        "{}: weights drifted {ratio} of their movement from candle's",
+        variant.name
+    );
+}
+
+#[test]
+fn loss_curves_match_candle_over_twenty_steps() {
+    for name in ["vanilla", "sparse", "denoising", "vae"] {
+        check_loss_curve(&variants::by_name(name).unwrap(), true);
+    }
+    // vq's nearest-code choice is discontinuous: its initial codes are 4e-6 apart, so a
+    // rounding-level difference in an encoder output can pick the neighbouring code, and from
+    // then on the two runs' weights differ by more than rounding (measured drift 0.18) while
+    // their losses still agree. Its single-step gradients and update are compared exactly by
+    // the tests above.
+    check_loss_curve(&variants::by_name("vq").unwrap(), false);
 }

@@ -18,8 +18,9 @@ use crate::experiment::{Experiment, ProbeSection};
 use crate::run::{self, RunSettings};
 
 /// Version of the job results' format and of the computation behind them; bump it when a
-/// change anywhere should invalidate every cached result.
-pub const FORMAT_VERSION: u32 = 1;
+/// change anywhere should invalidate every cached result (2: the column-layout engine, whose
+/// sums run in a different order and whose input noise is drawn differently).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Subdirectory of the checkpoints directory holding the cached job results.
 pub const JOBS_DIR: &str = "jobs";
