@@ -111,6 +111,37 @@ pub fn ln_1p_unit(x: f32) -> f32 {
     2.0 * s * p
 }
 
+/// `ln(x)` for positive, normal `x`: the exponent field plus [`ln_1p_unit`] of the mantissa.
+#[inline(always)]
+pub fn ln_positive(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 23) as i32 - 127) as f32;
+    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
+    exponent * std::f32::consts::LN_2 + ln_1p_unit(mantissa - 1.0)
+}
+
+/// `(cos, sin)` of the angle `2 pi turn` for `turn` in `[0, 1)`: the quadrant from the top
+/// bits, then Taylor polynomials around the middle of the quadrant (|t| <= pi/4, error below
+/// 4e-7).
+#[inline(always)]
+pub fn cos_sin_turn(turn: f32) -> (f32, f32) {
+    let quarter_turns = turn * 4.0;
+    // conversions through i32 and selects instead of a match: all of it vectorises
+    let quadrant = quarter_turns as i32; // truncation: 0 <= quarter_turns < 4
+    let t = (quarter_turns - quadrant as f32 - 0.5) * std::f32::consts::FRAC_PI_2;
+    let t2 = t * t;
+    let sin_t = t * (1.0 + t2 * (-1.0 / 6.0 + t2 * (1.0 / 120.0 + t2 * (-1.0 / 5040.0))));
+    let cos_t = 1.0 + t2 * (-0.5 + t2 * (1.0 / 24.0 + t2 * (-1.0 / 720.0 + t2 * (1.0 / 40_320.0))));
+    // angle within the quadrant = t + pi/4
+    let c = (cos_t - sin_t) * std::f32::consts::FRAC_1_SQRT_2;
+    let s = (cos_t + sin_t) * std::f32::consts::FRAC_1_SQRT_2;
+    // quadrant 1 turns (c, s) into (-s, c); quadrant 2 negates; quadrant 3 does both
+    let odd = quadrant & 1 != 0;
+    let (c, s) = (if odd { -s } else { c }, if odd { c } else { s });
+    let sign = if quadrant & 2 != 0 { -1.0 } else { 1.0 };
+    (sign * c, sign * s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +171,33 @@ mod tests {
         assert!(worst < 3.0 * f32::EPSILON as f64, "relative error {worst}");
         assert_eq!(ln_1p_unit(0.0), 0.0);
         assert!((ln_1p_unit(1e-30) - 1e-30).abs() < 1e-36);
+    }
+
+    #[test]
+    fn ln_positive_matches_libm() {
+        for &x in &[1e-30f32, 5.96e-8, 1e-3, 0.25, 0.5, 0.7, 1.0, 1.5, 3.0, 1e10] {
+            let exact = (x as f64).ln();
+            assert!(
+                (ln_positive(x) as f64 - exact).abs() < 2e-6 * exact.abs().max(1.0),
+                "ln({x})"
+            );
+        }
+        assert_eq!(ln_positive(1.0), 0.0);
+    }
+
+    #[test]
+    fn cos_sin_match_libm_around_the_circle() {
+        let mut worst = 0.0f64;
+        for i in 0..100_000 {
+            let turn = i as f32 / 100_000.0;
+            let angle = 2.0 * std::f64::consts::PI * turn as f64;
+            let (c, s) = cos_sin_turn(turn);
+            worst = worst
+                .max((c as f64 - angle.cos()).abs())
+                .max((s as f64 - angle.sin()).abs());
+        }
+        assert!(worst < 1e-6, "worst error {worst}");
+        assert!((cos_sin_turn(0.0).0 - 1.0).abs() < 1e-6);
     }
 
     #[test]
