@@ -23,6 +23,11 @@ pub mod variant;
 pub mod variants;
 pub mod widths;
 
+/// Version of the training engine's arithmetic. A checkpoint records the version that trained
+/// it, and runs of another version are trained again rather than reused: 2 is the column-layout
+/// engine, whose sums run in another order and whose input noise is drawn by Box-Muller.
+pub const ENGINE_VERSION: u32 = 2;
+
 pub use autoencoder::{Autoencoder, Losses};
 pub use bottleneck::{BottleneckKind, LatentMode};
 pub use training::{train, EpochRecord, TrainError, TrainingConfig, TrainingObserver};

@@ -1,9 +1,9 @@
 //! The plan of a study: every job (train, then each downstream task), what each depends on,
 //! the cache key that says whether its stored result is still valid, and the on-disk cache.
 //!
-//! A job's key is the SHA-256 of everything its result depends on: [`FORMAT_VERSION`], its
-//! name (which also seeds its randomness), the study's seed and evaluation data, its own
-//! settings, and the keys of the jobs it reads. A job whose cached result carries its
+//! A job's key is the SHA-256 of everything its result depends on: [`FORMAT_VERSION`], the
+//! engine's [`ae_models::ENGINE_VERSION`], its name (which also seeds its randomness), the
+//! study's seed and evaluation data, its own settings, and the keys of the jobs it reads. A job whose cached result carries its
 //! current key is up to date and never recomputed.
 
 use std::path::{Path, PathBuf};
@@ -18,9 +18,9 @@ use crate::experiment::{Experiment, ProbeSection};
 use crate::run::{self, RunSettings};
 
 /// Version of the job results' format and of the computation behind them; bump it when a
-/// change anywhere should invalidate every cached result (2: the column-layout engine, whose
-/// sums run in a different order and whose input noise is drawn differently).
-pub const FORMAT_VERSION: u32 = 2;
+/// change anywhere should invalidate every cached result. (Changes of the training engine's
+/// arithmetic bump [`ae_models::ENGINE_VERSION`] instead, which is part of the key too.)
+pub const FORMAT_VERSION: u32 = 1;
 
 /// Subdirectory of the checkpoints directory holding the cached job results.
 pub const JOBS_DIR: &str = "jobs";
@@ -158,6 +158,7 @@ pub struct Plan {
 #[derive(Serialize)]
 struct KeyInput<'a> {
     format_version: u32,
+    engine_version: u32,
     name: &'a str,
     seed: u64,
     eval: Option<&'a EvalSelection>,
@@ -285,6 +286,7 @@ impl Plan {
         let training = matches!(task, Task::Train { .. });
         let input = KeyInput {
             format_version: FORMAT_VERSION,
+            engine_version: ae_models::ENGINE_VERSION,
             name: &name,
             seed: self.seed,
             // A training run's settings already say which data it sees.
@@ -378,7 +380,7 @@ impl Cache {
     }
 
     /// `job`'s stored result if it was computed under the current key (and, for training,
-    /// its run directory still holds a finished run with the same settings).
+    /// its run directory still holds a finished run with the same settings and engine).
     pub fn load<T: DeserializeOwned>(&self, job: &Job) -> Option<CachedResult<T>> {
         let bytes = std::fs::read(self.result_path(job)).ok()?;
         let cached: CachedResult<T> = serde_json::from_slice(&bytes).ok()?;
@@ -403,8 +405,9 @@ impl Cache {
     pub fn finished_run(&self, run: &RunSettings) -> bool {
         let dir = self.run_dir(run);
         dir.join(run::CHECKPOINT_FILE).is_file()
-            && run::read_json::<run::RunRecord>(&dir.join(run::RECORD_FILE))
-                .is_ok_and(|record| &record.settings == run)
+            && run::read_json::<run::RunRecord>(&dir.join(run::RECORD_FILE)).is_ok_and(|record| {
+                &record.settings == run && record.engine_version == ae_models::ENGINE_VERSION
+            })
     }
 
     /// Stores `result` for `job` atomically (temporary file, then rename).
@@ -444,6 +447,33 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_of_another_engine_version_are_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let e = experiment(BASE);
+        let plan = Plan::new(&e, &e.variants).unwrap();
+        let Task::Train { run } = &plan.jobs[0].task else {
+            panic!("the first job trains");
+        };
+        let run_dir = cache.run_dir(run);
+        std::fs::create_dir_all(&run_dir).unwrap();
+        std::fs::write(run_dir.join(run::CHECKPOINT_FILE), b"weights").unwrap();
+        let mut record = run::RunRecord {
+            settings: run.clone(),
+            epochs: Vec::new(),
+            train_seconds: 1.0,
+            samples_per_second: 1.0,
+            train_images: 1,
+            engine_version: ae_models::ENGINE_VERSION,
+        };
+        run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
+        assert!(cache.finished_run(run));
+        record.engine_version -= 1;
+        run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
+        assert!(!cache.finished_run(run));
+    }
 
     fn experiment(text: &str) -> Experiment {
         let mut e: Experiment = toml::from_str(text).unwrap();

@@ -96,6 +96,10 @@ pub struct RunRecord {
     pub samples_per_second: f64,
     /// Images in the training split used.
     pub train_images: usize,
+    /// [`ae_models::ENGINE_VERSION`] of the engine that trained it (0 in records written
+    /// before the version was recorded).
+    #[serde(default)]
+    pub engine_version: u32,
 }
 
 /// The training and validation images a run's settings select.
@@ -182,6 +186,7 @@ pub fn train_run(
         train_seconds,
         samples_per_second: (train_images * settings.training.epochs) as f64 / train_seconds,
         train_images,
+        engine_version: ae_models::ENGINE_VERSION,
     };
     write_json(&dir.join(RECORD_FILE), &record)?;
     Ok(record)
