@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use super::relu::mask_inactive;
 use crate::param::{named, named_mut, NamedTensor, NamedTensorMut, Param};
 use crate::simd::{self, multiversion};
 
@@ -222,15 +223,6 @@ multiversion! {
     /// `row *= factor`.
     fn scale(row: &mut [f32], factor: f32) {
         row.iter_mut().for_each(|v| *v *= factor);
-    }
-}
-
-multiversion! {
-    /// Zeroes the gradient wherever the ReLU's output was not positive.
-    pub(crate) fn mask_inactive(grad: &mut [f32], out: &[f32]) {
-        for (g, &o) in grad.iter_mut().zip(out) {
-            *g = if o > 0.0 { *g } else { 0.0 };
-        }
     }
 }
 

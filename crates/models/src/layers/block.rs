@@ -2,10 +2,9 @@
 
 use rand::Rng;
 
-use super::batch_norm::mask_inactive;
+use super::relu::{mask_inactive, relu_in_place};
 use super::{BatchNorm, Linear};
 use crate::param::{NamedTensor, NamedTensorMut, Param};
-use crate::simd::multiversion;
 
 /// A block of the networks in SPEC's table: hidden blocks are `Linear(no bias) -> BN -> ReLU`,
 /// final encoder blocks `Linear(bias)`, the shallow encoder `Linear(bias) -> ReLU`, and the
@@ -159,12 +158,5 @@ impl Block {
         if let Some(bn) = &mut self.batch_norm {
             bn.named_tensors_mut(&format!("{prefix}.bn"), out);
         }
-    }
-}
-
-multiversion! {
-    /// `max(v, 0)` for every value.
-    fn relu_in_place(values: &mut [f32]) {
-        values.iter_mut().for_each(|v| *v = v.max(0.0));
     }
 }

@@ -4,6 +4,7 @@
 mod batch_norm;
 mod block;
 mod linear;
+mod relu;
 
 pub use batch_norm::{BatchNorm, BN_EPS, BN_MOMENTUM};
 pub use block::Block;
