@@ -196,6 +196,8 @@ fn write_outputs(
 fn report_key(plan: &Plan, results: &StudyResults) -> String {
     let mut hasher = Sha256::new();
     hasher.update(FORMAT_VERSION.to_le_bytes());
+    // The hand-written explanation of the differences is part of the report too.
+    hasher.update(crate::reference::DIFFERENCES.as_bytes());
     for timing in &results.jobs {
         hasher.update(timing.job.as_bytes());
         match (plan.job(&timing.job), timing.seconds) {
