@@ -192,7 +192,7 @@ fn write_outputs(
     )
 }
 
-/// What the report shows: which jobs have results, under which keys.
+/// What the report shows: which jobs have results, under which keys, and the differences text.
 fn report_key(plan: &Plan, results: &StudyResults) -> String {
     let mut hasher = Sha256::new();
     hasher.update(FORMAT_VERSION.to_le_bytes());
