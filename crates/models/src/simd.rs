@@ -38,12 +38,18 @@ const LANES: usize = 16;
 /// float sum; the order is fixed, so the result is deterministic).
 #[inline(always)]
 pub fn sum(xs: &[f32]) -> f32 {
+    sum_map(xs, |x| x)
+}
+
+/// Sum of `f(x)` over `xs`, with [`sum`]'s lane scheme.
+#[inline(always)]
+pub fn sum_map(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     let mut acc = [0.0f32; LANES];
     let chunks = xs.chunks_exact(LANES);
-    let tail: f32 = chunks.remainder().iter().sum();
+    let tail: f32 = chunks.remainder().iter().map(|&x| f(x)).sum();
     for c in chunks {
-        for (a, v) in acc.iter_mut().zip(c) {
-            *a += v;
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f(x);
         }
     }
     acc.iter().sum::<f32>() + tail
@@ -205,6 +211,7 @@ mod tests {
         let xs: Vec<f32> = (0..37).map(|i| i as f32).collect();
         assert_eq!(sum(&xs), 666.0);
         assert_eq!(sum_zip(&xs, &xs, |a, b| a * b), 16_206.0);
+        assert_eq!(sum_map(&xs, |a| 2.0 * a), 1332.0);
         assert_eq!(sum(&[]), 0.0);
     }
 

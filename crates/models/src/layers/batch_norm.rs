@@ -198,7 +198,7 @@ multiversion! {
     fn normalise_batch(row: &mut [f32], x_hat: &mut [f32], gamma: f32, beta: f32, relu: bool) -> FeatureStats {
         let n = row.len() as f32;
         let mean = simd::sum(row) / n;
-        let biased_var = simd::sum_zip(row, row, |v, _| (v - mean) * (v - mean)) / n;
+        let biased_var = simd::sum_map(row, |v| (v - mean) * (v - mean)) / n;
         let inv_std = 1.0 / (biased_var + BN_EPS).sqrt();
         for (v, h) in row.iter_mut().zip(x_hat.iter_mut()) {
             *h = (*v - mean) * inv_std;
