@@ -4,7 +4,7 @@
 use rand::{Rng, RngCore};
 
 use crate::bottleneck::{Bottleneck, LatentMode};
-use crate::layout::transpose_into;
+use crate::layout::{column_chunks, to_rows, transpose_into};
 use crate::loss::{bce_loss_and_grad, bce_per_image, bce_total, sigmoid};
 use crate::network::Network;
 use crate::noise;
@@ -191,10 +191,7 @@ impl Autoencoder {
         let width = self.encoder.in_dim();
         let total_rows = x.len() / width;
         let mut sum = Losses::default();
-        let mut columns = Vec::new();
-        for chunk in x.chunks(INFERENCE_CHUNK * width) {
-            let n = chunk.len() / width;
-            transpose_into(chunk, n, width, &mut columns);
+        for (columns, n) in column_chunks(x, width, INFERENCE_CHUNK) {
             let e = self.encoder.forward(&columns, n, false);
             let bottleneck = self.bottleneck.forward(e, n, mode, rng);
             let logits = self.decoder.forward(self.bottleneck.latent(), n, false);
@@ -221,13 +218,9 @@ impl Autoencoder {
     ) -> Vec<f32> {
         let width = self.encoder.out_dim();
         let mut out = Vec::with_capacity(e.len() / width * self.latent_dim);
-        let (mut columns, mut rows) = (Vec::new(), Vec::new());
-        for chunk in e.chunks(INFERENCE_CHUNK * width) {
-            let n = chunk.len() / width;
-            transpose_into(chunk, n, width, &mut columns);
+        for (columns, n) in column_chunks(e, width, INFERENCE_CHUNK) {
             self.bottleneck.forward(&columns, n, mode, rng);
-            transpose_into(self.bottleneck.latent(), self.latent_dim, n, &mut rows);
-            out.extend_from_slice(&rows);
+            out.extend(to_rows(self.bottleneck.latent(), self.latent_dim, n));
         }
         out
     }

@@ -29,6 +29,20 @@ pub fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut Vec<f32>)
     }
 }
 
+/// `x` (`[rows, width]`, one row per sample) in chunks of at most `rows_per_chunk` rows, each
+/// converted to the column layout: `(columns, n)` with `columns` `[width, n]`. The inference
+/// paths run over these so memory stays flat whatever the data size.
+pub fn column_chunks(
+    x: &[f32],
+    width: usize,
+    rows_per_chunk: usize,
+) -> impl Iterator<Item = (Vec<f32>, usize)> + '_ {
+    x.chunks(rows_per_chunk * width).map(move |chunk| {
+        let n = chunk.len() / width;
+        (to_columns(chunk, n, width), n)
+    })
+}
+
 /// One column per sample from one row per sample: `[n, width]` to `[width, n]`.
 pub fn to_columns(rows: &[f32], n: usize, width: usize) -> Vec<f32> {
     let mut out = Vec::new();
@@ -59,5 +73,8 @@ mod tests {
         let cols = to_columns(&x, n, w);
         assert_eq!(cols[3 * n + 5], x[5 * w + 3]);
         assert_eq!(to_rows(&cols, w, n), x);
+        let chunks: Vec<(Vec<f32>, usize)> = column_chunks(&x, w, 32).collect();
+        assert_eq!(chunks.iter().map(|c| c.1).collect::<Vec<_>>(), [32, 32, 6]);
+        assert_eq!(chunks[2].0, to_columns(&x[64 * w..], 6, w));
     }
 }

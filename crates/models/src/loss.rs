@@ -26,11 +26,6 @@ fn bce_and_sigmoid(logit: f32, target: f32) -> (f32, f32) {
     (loss, p)
 }
 
-/// BCE of `sigmoid(logit)` against `target` (see [`bce_and_sigmoid`] for the form).
-pub fn bce_with_logit(logit: f32, target: f32) -> f32 {
-    bce_and_sigmoid(logit, target).0
-}
-
 /// The logistic sigmoid.
 #[inline]
 pub fn sigmoid(x: f32) -> f32 {
@@ -122,6 +117,10 @@ pub fn bce_total(logits: &[f32], targets: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bce_with_logit(logit: f32, target: f32) -> f32 {
+        bce_and_sigmoid(logit, target).0
+    }
 
     fn naive_bce(p: f64, t: f64) -> f64 {
         -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())

@@ -5,7 +5,7 @@ use std::ops::Range;
 use rand::Rng;
 
 use crate::layers::Block;
-use crate::layout::transpose_into;
+use crate::layout::{column_chunks, to_rows};
 use crate::param::{NamedTensor, NamedTensorMut, Param};
 use crate::widths::dense_widths;
 
@@ -108,13 +108,8 @@ impl Network {
     pub fn infer(&mut self, x: &[f32]) -> Vec<f32> {
         let (width, out_dim) = (self.in_dim(), self.out_dim());
         let mut out = Vec::with_capacity(x.len() / width * out_dim);
-        let (mut columns, mut rows) = (Vec::new(), Vec::new());
-        for chunk in x.chunks(crate::autoencoder::INFERENCE_CHUNK * width) {
-            let n = chunk.len() / width;
-            transpose_into(chunk, n, width, &mut columns);
-            let y = self.forward(&columns, n, false);
-            transpose_into(y, out_dim, n, &mut rows);
-            out.extend_from_slice(&rows);
+        for (columns, n) in column_chunks(x, width, crate::autoencoder::INFERENCE_CHUNK) {
+            out.extend(to_rows(self.forward(&columns, n, false), out_dim, n));
         }
         out
     }

@@ -14,7 +14,7 @@
 
 use ae_data::{LabelledImages, INPUT_DIM};
 use ae_models::layers::Linear;
-use ae_models::layout::{to_columns, to_rows};
+use ae_models::layout::{column_chunks, to_columns, to_rows};
 use ae_models::network::Network;
 use ae_models::optim::{Adam, AdamConfig};
 use ae_models::param::Param;
@@ -418,9 +418,7 @@ impl FeatureSource for EncoderFeatures<'_> {
         };
         let out_dim = self.net.out_dim();
         let mut out = Vec::with_capacity(images.len() / INPUT_DIM * out_dim);
-        for rows in images.chunks(chunk * INPUT_DIM) {
-            let n = rows.len() / INPUT_DIM;
-            let columns = to_columns(rows, n, INPUT_DIM);
+        for (columns, n) in column_chunks(images, INPUT_DIM, chunk) {
             out.extend(to_rows(
                 self.net.forward(&columns, n, train_mode),
                 out_dim,

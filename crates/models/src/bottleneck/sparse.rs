@@ -3,6 +3,7 @@
 use rand::RngCore;
 
 use super::{Bottleneck, LatentMode};
+use crate::loss::sigmoid;
 use crate::simd;
 
 /// `z = sigmoid(e)`; loss `beta * sum_j KL(p || q_j)` with `q_j` the batch mean of `z_j` and
@@ -37,7 +38,7 @@ pub fn bernoulli_kl(p: f64, q: f64) -> f64 {
 impl Bottleneck for Sparse {
     fn forward(&mut self, e: &[f32], n: usize, _mode: LatentMode, _rng: &mut dyn RngCore) -> f64 {
         self.z.clear();
-        self.z.extend(e.iter().map(|v| 1.0 / (1.0 + (-v).exp())));
+        self.z.extend(e.iter().map(|&v| sigmoid(v)));
         self.mean.clear();
         self.mean
             .extend(self.z.chunks_exact(n).map(|row| simd::sum(row) / n as f32));
