@@ -10,4 +10,5 @@ pub mod clustering;
 pub mod reduction;
 pub mod render;
 pub mod roc;
+pub mod stats;
 pub mod tasks;

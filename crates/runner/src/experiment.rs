@@ -22,8 +22,14 @@ pub struct Experiment {
     /// Read the IDX files from this directory instead of the dataset's default location.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
-    /// Seed of the split permutation, of every training run and of every downstream job.
-    pub seed: u64,
+    /// One seed (the reference: 42); the same as `seeds = [seed]`. Resolved into `seeds` when
+    /// the file is loaded, so it is never written back.
+    #[serde(default, skip_serializing)]
+    pub seed: Option<u64>,
+    /// The seeds of the study: each is a whole replicate (split permutation, every training
+    /// run, every downstream job), and the tables summarise over them.
+    #[serde(default)]
+    pub seeds: Vec<u64>,
     /// Variants to compare, in table order. Defaults to every registered variant.
     #[serde(default = "variants::names")]
     pub variants: Vec<String>,
@@ -82,24 +88,44 @@ impl GeneralSection {
     }
 }
 
-/// `[anomaly]`: the latent size of the anomaly runs and the digit they never see.
+/// `[anomaly]`: the latent size of the anomaly runs and the digits they never see.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnomalySection {
     /// Latent size (the reference: 2).
     pub latent_dim: usize,
-    /// Digit left out of training and scored as the anomaly (the reference: 1).
-    pub digit: u8,
+    /// One held-out digit; the same as `digits = [digit]`. Resolved into `digits` when the
+    /// file is loaded, so it is never written back.
+    #[serde(default, skip_serializing)]
+    pub digit: Option<u8>,
+    /// Held-out digits (leave-one-class-out): one anomaly model per digit, variant and seed,
+    /// each trained without that digit and scored on detecting it (the reference: `[1]`).
+    #[serde(default)]
+    pub digits: Vec<u8>,
 }
 
 impl AnomalySection {
     fn reference() -> Self {
         Self {
             latent_dim: 2,
-            digit: 1,
+            digit: None,
+            digits: vec![REFERENCE_ANOMALOUS_DIGIT],
+        }
+    }
+
+    /// The held-out digit of the main anomaly table, ROC and latent figures: the reference's
+    /// digit 1 where the study holds it out, otherwise the first of `digits`.
+    pub fn primary_digit(&self) -> u8 {
+        if self.digits.contains(&REFERENCE_ANOMALOUS_DIGIT) {
+            REFERENCE_ANOMALOUS_DIGIT
+        } else {
+            self.digits[0]
         }
     }
 }
+
+/// The digit the reference holds out (label 1 for every dataset).
+pub const REFERENCE_ANOMALOUS_DIGIT: u8 = 1;
 
 /// `[evaluation]`: which images the downstream tasks use.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -190,13 +216,40 @@ impl Experiment {
                 .unwrap_or_else(|| "experiment".into());
         }
         experiment
-            .validate()
+            .resolve()
+            .and_then(|()| experiment.validate())
             .with_context(|| format!("invalid experiment file {}", path.display()))?;
         Ok(experiment)
     }
 
+    /// Folds the single-value spellings (`seed`, `anomaly.digit`) into their lists.
+    pub fn resolve(&mut self) -> Result<()> {
+        match (self.seed.take(), self.seeds.is_empty()) {
+            (Some(_), false) => bail!("seed: give `seed` or `seeds`, not both"),
+            (Some(seed), true) => self.seeds = vec![seed],
+            (None, true) => bail!("seeds: missing (give `seeds = [42, ...]` or `seed = 42`)"),
+            (None, false) => {}
+        }
+        let a = &mut self.anomaly;
+        match (a.digit.take(), a.digits.is_empty()) {
+            (Some(_), false) => bail!("anomaly.digit: give `digit` or `digits`, not both"),
+            (Some(digit), true) => a.digits = vec![digit],
+            (None, true) => a.digits = vec![REFERENCE_ANOMALOUS_DIGIT],
+            (None, false) => {}
+        }
+        Ok(())
+    }
+
     /// Checks every value, naming the key of the first one that is wrong.
     pub fn validate(&self) -> Result<()> {
+        if self.seeds.is_empty() {
+            bail!("seeds: must hold at least one seed");
+        }
+        for (i, seed) in self.seeds.iter().enumerate() {
+            if self.seeds[..i].contains(seed) {
+                bail!("seeds[{i}]: seed {seed} is listed twice");
+            }
+        }
         if self.name.is_empty()
             || !self
                 .name
@@ -232,11 +285,16 @@ impl Experiment {
         }
         latent("general.latent_dim", self.general.latent_dim)?;
         latent("anomaly.latent_dim", self.anomaly.latent_dim)?;
-        if self.anomaly.digit > 9 {
-            bail!(
-                "anomaly.digit: must be a digit 0-9, got {}",
-                self.anomaly.digit
-            );
+        if self.anomaly.digits.is_empty() {
+            bail!("anomaly.digits: must hold at least one digit");
+        }
+        for (i, &digit) in self.anomaly.digits.iter().enumerate() {
+            if digit > 9 {
+                bail!("anomaly.digits[{i}]: must be a digit 0-9, got {digit}");
+            }
+            if self.anomaly.digits[..i].contains(&digit) {
+                bail!("anomaly.digits[{i}]: digit {digit} is listed twice");
+            }
         }
         let e = &self.evaluation;
         if let Some(n) = e.test_subset {
@@ -327,6 +385,7 @@ mod tests {
     fn parse(text: &str) -> Result<Experiment> {
         let mut e: Experiment = toml::from_str(text)?;
         e.name = "t".into();
+        e.resolve()?;
         e.validate()?;
         Ok(e)
     }
@@ -338,7 +397,8 @@ mod tests {
         let e = parse(MINIMAL).unwrap();
         assert_eq!(e.variants, variants::names());
         assert_eq!(e.general.latent_dim, 20);
-        assert_eq!((e.anomaly.latent_dim, e.anomaly.digit), (2, 1));
+        assert_eq!((e.anomaly.latent_dim, &e.anomaly.digits[..]), (2, &[1][..]));
+        assert_eq!(e.seeds, [1]);
         assert_eq!(
             (e.training.batch_size, e.training.learning_rate),
             (256, 1e-3)
@@ -351,7 +411,19 @@ mod tests {
     fn errors_name_the_key() {
         let cases = [
             ("[general]\nlatent_dim = 0\n", "general.latent_dim"),
-            ("[anomaly]\nlatent_dim = 2\ndigit = 12\n", "anomaly.digit"),
+            (
+                "[anomaly]\nlatent_dim = 2\ndigit = 12\n",
+                "anomaly.digits[0]",
+            ),
+            (
+                "[anomaly]\nlatent_dim = 2\ndigits = [3, 3]\n",
+                "anomaly.digits[1]",
+            ),
+            (
+                "[anomaly]\nlatent_dim = 2\ndigit = 1\ndigits = [3]\n",
+                "anomaly.digit",
+            ),
+            ("seeds = [4]\n", "seed"),
             ("variants = [\"vanilla\", \"nope\"]\n", "variants[1]"),
             ("[evaluation]\ntest_subset = 5\n", "evaluation.test_subset"),
         ];
@@ -376,9 +448,31 @@ mod tests {
     }
 
     #[test]
+    fn seed_lists_and_digit_lists() {
+        let e = parse(&MINIMAL.replace("seed = 1", "seeds = [42, 43]")).unwrap();
+        assert_eq!(e.seeds, [42, 43]);
+        let err = parse(&MINIMAL.replace("seed = 1", "seeds = [42, 42]")).unwrap_err();
+        assert!(format!("{err:#}").contains("seeds[1]"), "{err:#}");
+        let err = parse(&MINIMAL.replace("seed = 1\n", "")).unwrap_err();
+        assert!(format!("{err:#}").contains("seeds"), "{err:#}");
+        let e = parse(&format!(
+            "{MINIMAL}[anomaly]\nlatent_dim = 2\ndigits = [0, 7]\n"
+        ))
+        .unwrap();
+        assert_eq!(e.anomaly.digits, [0, 7]);
+        assert_eq!(e.anomaly.primary_digit(), 0);
+        let e = parse(&format!(
+            "{MINIMAL}[anomaly]\nlatent_dim = 2\ndigits = [0, 1]\n"
+        ))
+        .unwrap();
+        assert_eq!(e.anomaly.primary_digit(), 1);
+    }
+
+    #[test]
     fn resolved_configuration_round_trips() {
         let e = parse(MINIMAL).unwrap();
-        let back: Experiment = toml::from_str(&e.to_toml().unwrap()).unwrap();
+        let mut back: Experiment = toml::from_str(&e.to_toml().unwrap()).unwrap();
+        back.resolve().unwrap();
         assert_eq!(back, e);
     }
 }

@@ -46,6 +46,14 @@ pub const LATENT_GENERAL_PNG: &str = "latent_general.png";
 pub const LATENT_ANOMALY_PNG: &str = "latent_anomaly.png";
 /// The ROC grid of the anomaly models.
 pub const ANOMALY_ROC_PNG: &str = "anomaly_roc.png";
+/// Reconstruction BCE per variant over the seeds (dot-and-whisker).
+pub const RECONSTRUCTION_SEEDS_PNG: &str = "seeds_reconstruction.png";
+/// Probe accuracy per variant over the seeds, both protocols (dot-and-whisker).
+pub const PROBE_SEEDS_PNG: &str = "seeds_probe.png";
+/// Anomaly AUC per variant over the seeds, both scores (dot-and-whisker).
+pub const ANOMALY_SEEDS_PNG: &str = "seeds_anomaly.png";
+/// AUC per variant and held-out class (heatmap).
+pub const LEAVE_ONE_CLASS_OUT_PNG: &str = "leave_one_class_out.png";
 
 fn target(out: &Path, relative: &str) -> Result<std::path::PathBuf> {
     let path = out.join(relative);
@@ -55,9 +63,11 @@ fn target(out: &Path, relative: &str) -> Result<std::path::PathBuf> {
     Ok(path)
 }
 
-/// Draws every figure whose results exist into `out`.
+/// Draws every figure whose results exist into `out`: the images of the first seed.
 pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
-    for v in &results.variants {
+    let first = results.first();
+    let digit = results.experiment.anomaly.primary_digit();
+    for v in &first.variants {
         let name = &v.variant;
         if let Some(r) = &v.reconstruction {
             let (originals, reconstructions) =
@@ -90,23 +100,23 @@ pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
             save_png(&strip, &path).with_context(|| format!("writing {}", path.display()))?;
         }
     }
-    let general: Vec<(&str, &LatentStructure)> = results
+    let general: Vec<(&str, &LatentStructure)> = first
         .variants
         .iter()
         .filter_map(|v| v.latent_general.as_ref().map(|l| (v.variant.as_str(), l)))
         .collect();
     scatter_grid(&general, &target(out, LATENT_GENERAL_PNG)?)?;
-    let anomaly: Vec<(&str, &LatentStructure)> = results
+    let anomaly: Vec<(&str, &LatentStructure)> = first
         .variants
         .iter()
         .filter_map(|v| v.latent_anomaly.as_ref().map(|l| (v.variant.as_str(), l)))
         .collect();
     scatter_grid(&anomaly, &target(out, LATENT_ANOMALY_PNG)?)?;
-    let curves: Vec<(String, ae_eval::roc::RocCurve)> = results
+    let curves: Vec<(String, ae_eval::roc::RocCurve)> = first
         .variants
         .iter()
         .filter_map(|v| {
-            v.anomaly.as_ref().map(|a| {
+            v.anomaly_for(digit).map(|a| {
                 (
                     format!("{} (AUC {:.3})", v.variant, a.auc),
                     a.roc.to_curve(),

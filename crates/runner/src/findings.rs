@@ -1,19 +1,27 @@
-//! SPEC's qualitative findings ("Qualitative findings a correct port should show"), checked
-//! one by one against our numbers where a number can decide them; the visual ones point
-//! at the images.
+//! The reference's qualitative findings (SPEC "Qualitative findings a correct port should
+//! show"), checked in every seed and summarised over the seeds: "holds in k of n seeds",
+//! paired differences between the variants a finding compares (mean and 95% interval over
+//! the seeds), under the reference's protocol and, where we run a better one, under ours.
+//! The visual findings point at the images.
 
 use serde::Serialize;
 
-use crate::results::StudyResults;
+use ae_eval::stats::{paired_difference, Summary};
 
-/// The outcome of one check.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+use crate::results::{SeedResults, StudyResults, VariantResults};
+
+/// The outcome of one finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// The numbers show the finding.
-    Pass,
-    /// The numbers contradict it.
-    Fail,
+    /// It holds in every seed, and every paired difference's 95% interval lies on its side.
+    Holds,
+    /// It fails in every seed, or a paired difference's interval lies on the wrong side.
+    DoesNotHold,
+    /// It holds under the reference's protocol only, not under the corrected or converged one.
+    ProtocolDependent,
+    /// Mixed across seeds, or an interval covers zero.
+    Inconclusive,
     /// A result it needs is missing (variant not run, job not done).
     NotCheckable,
     /// Judged by eye from the figures.
@@ -24,179 +32,474 @@ impl Verdict {
     /// Short label for the report.
     pub fn label(&self) -> &'static str {
         match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "FAIL",
+            Verdict::Holds => "holds",
+            Verdict::DoesNotHold => "does not hold",
+            Verdict::ProtocolDependent => "protocol-dependent",
+            Verdict::Inconclusive => "inconclusive",
             Verdict::NotCheckable => "not checkable",
             Verdict::SeeImages => "see images",
         }
     }
 }
 
-/// One finding of SPEC, with our verdict and the numbers behind it.
+/// A paired comparison across seeds: the per-seed difference `a - b`, oriented so that a
+/// positive difference supports the finding.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
-    /// The finding, in SPEC's words.
-    pub claim: String,
-    /// How we decide it.
-    pub criterion: String,
-    /// Our verdict.
+pub struct PairedComparison {
+    /// What is compared, e.g. "BCE(shallow) - BCE(stacked)".
+    pub description: String,
+    /// The per-seed differences summarised (n, mean, sd, 95% interval).
+    pub difference: Summary,
+}
+
+impl PairedComparison {
+    /// Whether the 95% interval lies above zero (`Some(true)`), below (`Some(false)`), or
+    /// covers it or does not exist (`None`).
+    fn side(&self) -> Option<bool> {
+        match (self.difference.ci_low, self.difference.ci_high) {
+            (Some(lo), _) if lo > 0.0 => Some(true),
+            (_, Some(hi)) if hi < 0.0 => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// A finding checked under one protocol.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProtocolCheck {
+    /// The protocol, e.g. "reference probe (Adam, early stopping)".
+    pub protocol: String,
+    /// Seeds in which the finding holds.
+    pub holds_in: usize,
+    /// Seeds with every result the check needs.
+    pub seeds: usize,
+    /// The paired comparisons that decide it.
+    pub comparisons: Vec<PairedComparison>,
+    /// The verdict under this protocol alone.
     pub verdict: Verdict,
-    /// The numbers (or images) that decided it.
+    /// The numbers per seed, for the reader.
     pub evidence: String,
 }
 
-/// Values of one metric per variant, sorted best first.
-struct Ranking {
-    /// (variant, value), best first.
-    order: Vec<(String, f64)>,
+/// One finding with its checks and the overall verdict.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// The finding, in the reference's words.
+    pub claim: String,
+    /// How we decide it in one seed.
+    pub criterion: String,
+    /// The overall verdict.
+    pub verdict: Verdict,
+    /// One check per protocol: the reference's first, then ours where it differs.
+    pub checks: Vec<ProtocolCheck>,
+    /// For the visual findings: where to look; otherwise a one-line summary.
+    pub evidence: String,
 }
 
-impl Ranking {
-    /// `None` unless every variant in `needed` has a value.
-    fn new(
-        results: &StudyResults,
-        metric: impl Fn(&crate::results::VariantResults) -> Option<f64>,
-        higher_is_better: bool,
-        needed: &[&str],
-    ) -> Result<Self, String> {
-        let mut order: Vec<(String, f64)> = results
+/// One metric of every variant of one seed.
+type SeedValues = Vec<(String, f64)>;
+
+/// One complete seed: its number, its variants' values and the baseline's value.
+type SeedRow = (u64, SeedValues, Option<f64>);
+
+/// The baseline's value in one seed.
+type BaselineFn<'a> = &'a dyn Fn(&SeedResults) -> Option<f64>;
+
+/// A finding's paired comparisons over the complete seeds.
+type ComparisonsFn<'a> = &'a dyn Fn(&[SeedRow]) -> Vec<Option<PairedComparison>>;
+
+/// A metric as a finding reads it.
+pub struct MetricSpec<'a> {
+    /// The protocol's name.
+    pub protocol: &'a str,
+    /// The variant's value in a seed.
+    pub value: &'a dyn Fn(&VariantResults) -> Option<f64>,
+    /// The random_encoder baseline's value in a seed, where the finding needs it.
+    pub baseline: Option<BaselineFn<'a>>,
+}
+
+/// The seeds in which every variant in `needed` has a value (and the baseline, if asked).
+fn complete_seeds(
+    results: &StudyResults,
+    spec: &MetricSpec<'_>,
+    needed: &[&str],
+) -> Result<Vec<SeedRow>, String> {
+    let mut out = Vec::new();
+    for seed in &results.seeds {
+        let values: SeedValues = seed
             .variants
             .iter()
-            .filter_map(|v| metric(v).map(|x| (v.variant.clone(), x)))
+            .filter_map(|v| (spec.value)(v).map(|x| (v.variant.clone(), x)))
             .collect();
+        let baseline = spec.baseline.map(|b| b(seed));
+        let has_all = needed.iter().all(|n| values.iter().any(|(v, _)| v == n));
+        if has_all && values.len() >= 2 && !matches!(baseline, Some(None)) {
+            out.push((seed.seed, values, baseline.flatten()));
+        }
+    }
+    if out.is_empty() {
         let missing: Vec<&str> = needed
             .iter()
             .copied()
-            .filter(|n| !order.iter().any(|(v, _)| v == n))
+            .filter(|n| !results.variants.iter().any(|v| v == n))
             .collect();
-        if !missing.is_empty() {
-            return Err(format!("no result for {}", missing.join(", ")));
-        }
-        if order.len() < 2 {
-            return Err("fewer than two variants have results".into());
-        }
-        order.sort_by(|a, b| {
-            let o = a.1.total_cmp(&b.1);
-            if higher_is_better {
-                o.reverse()
-            } else {
-                o
-            }
+        return Err(if missing.is_empty() {
+            "no seed has every result it needs".into()
+        } else {
+            format!("variants not in the study: {}", missing.join(", "))
         });
-        Ok(Self { order })
     }
+    Ok(out)
+}
 
-    fn rank(&self, variant: &str) -> usize {
-        self.order
-            .iter()
-            .position(|(v, _)| v == variant)
-            .expect("checked")
-            + 1
-    }
+fn value(values: &SeedValues, variant: &str) -> f64 {
+    values
+        .iter()
+        .find(|(v, _)| v == variant)
+        .expect("checked complete")
+        .1
+}
 
-    fn value(&self, variant: &str) -> f64 {
-        self.order
-            .iter()
-            .find(|(v, _)| v == variant)
-            .expect("checked")
-            .1
-    }
+/// The mean over the complete seeds of each variant, highest first.
+fn by_mean(seeds: &[SeedRow]) -> Vec<(String, f64)> {
+    let mut means: Vec<(String, f64)> = seeds[0]
+        .1
+        .iter()
+        .map(|(v, _)| {
+            let xs: Vec<f64> = seeds
+                .iter()
+                .filter_map(|(_, vals, _)| vals.iter().find(|(w, _)| w == v).map(|p| p.1))
+                .collect();
+            (v.clone(), xs.iter().sum::<f64>() / xs.len() as f64)
+        })
+        .collect();
+    means.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    means
+}
 
-    fn list(&self, decimals: usize) -> String {
-        self.order
-            .iter()
-            .map(|(v, x)| format!("{v} {x:.decimals$}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+/// `a - b` per seed, summarised, as a comparison named `description`.
+fn paired(
+    seeds: &[SeedRow],
+    description: String,
+    a: impl Fn(&SeedValues, Option<f64>) -> f64,
+    b: impl Fn(&SeedValues, Option<f64>) -> f64,
+) -> Option<PairedComparison> {
+    let xs: Vec<f64> = seeds.iter().map(|(_, v, base)| a(v, *base)).collect();
+    let ys: Vec<f64> = seeds.iter().map(|(_, v, base)| b(v, *base)).collect();
+    paired_difference(&xs, &ys).map(|difference| PairedComparison {
+        description,
+        difference,
+    })
+}
+
+/// The verdict of one protocol from k of n and the paired comparisons.
+fn protocol_verdict(holds_in: usize, seeds: usize, comparisons: &[PairedComparison]) -> Verdict {
+    let sides: Vec<Option<bool>> = comparisons.iter().map(PairedComparison::side).collect();
+    if sides.contains(&Some(false)) || holds_in == 0 {
+        Verdict::DoesNotHold
+    } else if holds_in == seeds && (seeds == 1 || sides.iter().all(|s| *s == Some(true))) {
+        Verdict::Holds
+    } else {
+        Verdict::Inconclusive
     }
 }
 
-fn finding(claim: &str, criterion: &str, outcome: Result<(bool, String), String>) -> Finding {
-    let (verdict, evidence) = match outcome {
-        Ok((true, e)) => (Verdict::Pass, e),
-        Ok((false, e)) => (Verdict::Fail, e),
-        Err(e) => (Verdict::NotCheckable, e),
+/// The overall verdict from the reference protocol's check and, if any, ours.
+fn overall(checks: &[ProtocolCheck]) -> Verdict {
+    match checks {
+        [] => Verdict::NotCheckable,
+        [only] => only.verdict,
+        [reference, ours, ..] => match (reference.verdict, ours.verdict) {
+            (_, Verdict::Holds) => Verdict::Holds,
+            (Verdict::Holds, _) => Verdict::ProtocolDependent,
+            (Verdict::DoesNotHold, Verdict::DoesNotHold) => Verdict::DoesNotHold,
+            (Verdict::NotCheckable, v) | (v, Verdict::NotCheckable) => v,
+            _ => Verdict::Inconclusive,
+        },
+    }
+}
+
+fn list(values: &SeedValues, decimals: usize, higher_first: bool) -> String {
+    let mut sorted = values.clone();
+    sorted.sort_by(|a, b| {
+        let o = a.1.total_cmp(&b.1);
+        if higher_first {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    sorted
+        .iter()
+        .map(|(v, x)| format!("{v} {x:.decimals$}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A finding's per-seed rule: whether it holds in one seed, its paired comparisons over the
+/// complete seeds, and the seed's numbers for the evidence.
+struct Rule<'a> {
+    needed: &'a [&'a str],
+    higher_is_better: bool,
+    decimals: usize,
+    holds: &'a dyn Fn(&SeedValues, Option<f64>) -> bool,
+    comparisons: ComparisonsFn<'a>,
+}
+
+fn check_protocol(results: &StudyResults, spec: &MetricSpec<'_>, rule: &Rule<'_>) -> ProtocolCheck {
+    let not_checkable = |why: String| ProtocolCheck {
+        protocol: spec.protocol.into(),
+        holds_in: 0,
+        seeds: 0,
+        comparisons: Vec::new(),
+        verdict: Verdict::NotCheckable,
+        evidence: why,
     };
-    Finding {
-        claim: claim.into(),
-        criterion: criterion.into(),
-        verdict,
+    let seeds = match complete_seeds(results, spec, rule.needed) {
+        Ok(s) => s,
+        Err(why) => return not_checkable(why),
+    };
+    let holds_in = seeds
+        .iter()
+        .filter(|(_, v, base)| (rule.holds)(v, *base))
+        .count();
+    let comparisons: Vec<PairedComparison> =
+        (rule.comparisons)(&seeds).into_iter().flatten().collect();
+    let evidence = seeds
+        .iter()
+        .map(|(seed, v, base)| {
+            let base = base.map_or(String::new(), |b| format!("; random_encoder {b:.4}"));
+            format!(
+                "seed {seed}: {}{base}",
+                list(v, rule.decimals, rule.higher_is_better)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" / ");
+    ProtocolCheck {
+        protocol: spec.protocol.into(),
+        holds_in,
+        seeds: seeds.len(),
+        verdict: protocol_verdict(holds_in, seeds.len(), &comparisons),
+        comparisons,
         evidence,
     }
 }
 
-fn bce(v: &crate::results::VariantResults) -> Option<f64> {
-    v.reconstruction.as_ref().map(|r| r.mean_bce)
+fn finding(claim: &str, criterion: &str, checks: Vec<ProtocolCheck>) -> Finding {
+    let verdict = overall(&checks);
+    let evidence = checks
+        .iter()
+        .map(|c| {
+            let comparisons = c
+                .comparisons
+                .iter()
+                .map(|p| format!("{}: {}", p.description, difference_text(&p.difference)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            format!(
+                "{}: holds in {} of {} seeds, {}{}",
+                c.protocol,
+                c.holds_in,
+                c.seeds,
+                c.verdict.label(),
+                if comparisons.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({comparisons})")
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Finding {
+        claim: claim.into(),
+        criterion: criterion.into(),
+        verdict,
+        checks,
+        evidence,
+    }
 }
 
-fn probe(v: &crate::results::VariantResults) -> Option<f64> {
-    v.probe.as_ref().map(|p| p.sampled.test_accuracy)
+/// "mean [low, high]" of a difference (the mean alone for one seed).
+pub fn difference_text(d: &Summary) -> String {
+    match (d.ci_low, d.ci_high) {
+        (Some(lo), Some(hi)) => format!("{:+.4} [{lo:+.4}, {hi:+.4}]", d.mean),
+        _ => format!("{:+.4} (one seed)", d.mean),
+    }
 }
 
-fn auc(v: &crate::results::VariantResults) -> Option<f64> {
-    v.anomaly.as_ref().map(|a| a.auc)
+/// The variants other than `excluded`, by mean, highest first.
+fn others(seeds: &[SeedRow], excluded: &[&str]) -> Vec<String> {
+    by_mean(seeds)
+        .into_iter()
+        .map(|(v, _)| v)
+        .filter(|v| !excluded.contains(&v.as_str()))
+        .collect()
 }
 
-/// Checks every finding of SPEC's last paragraph against `results`.
-pub fn check(results: &StudyResults) -> Vec<Finding> {
+fn max_except(values: &SeedValues, excluded: &[&str]) -> f64 {
+    values
+        .iter()
+        .filter(|(v, _)| !excluded.contains(&v.as_str()))
+        .map(|p| p.1)
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+fn min_except(values: &SeedValues, excluded: &[&str]) -> f64 {
+    values
+        .iter()
+        .filter(|(v, _)| !excluded.contains(&v.as_str()))
+        .map(|p| p.1)
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The `k`-th highest value (1-based) among the variants other than `excluded`.
+fn kth_highest_except(values: &SeedValues, excluded: &[&str], k: usize) -> f64 {
+    let mut xs: Vec<f64> = values
+        .iter()
+        .filter(|(v, _)| !excluded.contains(&v.as_str()))
+        .map(|p| p.1)
+        .collect();
+    xs.sort_by(|a, b| b.total_cmp(a));
+    xs.get(k - 1).copied().unwrap_or(f64::NEG_INFINITY)
+}
+
+/// Metrics the findings read; each is a closure on one variant's results in one seed.
+pub struct FindingMetrics<'a> {
+    /// Reconstruction BCE (the reference's sampled latent).
+    pub bce: MetricSpec<'a>,
+    /// Probe accuracy under the reference protocol, then under ours.
+    pub probe: Vec<MetricSpec<'a>>,
+    /// Anomaly AUC of the primary held-out digit under the published score, then under the
+    /// corrected score.
+    pub anomaly: Vec<MetricSpec<'a>>,
+}
+
+/// Checks every finding of SPEC's last paragraph against `results` with `metrics`.
+pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
 
+    let rule = Rule {
+        needed: &["shallow"],
+        higher_is_better: false,
+        decimals: 2,
+        holds: &|v, _| value(v, "shallow") >= max_except(v, &["shallow"]),
+        comparisons: &|seeds| {
+            let rival = others(seeds, &["shallow"]);
+            vec![rival.first().and_then(|r| {
+                paired(
+                    seeds,
+                    format!("BCE(shallow) - BCE({r})"),
+                    |v, _| value(v, "shallow"),
+                    |v, _| value(v, r),
+                )
+            })]
+        },
+    };
     out.push(finding(
         "shallow reconstructs worst",
         "shallow has the highest test BCE of all variants",
-        Ranking::new(results, bce, false, &["shallow"]).map(|r| {
-            let worst = r.rank("shallow") == r.order.len();
-            (worst, format!("BCE, best to worst: {}", r.list(2)))
-        }),
+        vec![check_protocol(results, &metrics.bce, &rule)],
     ));
 
     let best = ["vanilla", "sparse", "vq"];
+    let rule = Rule {
+        needed: &best,
+        higher_is_better: false,
+        decimals: 2,
+        holds: &|v, _| {
+            best.iter()
+                .map(|b| value(v, b))
+                .fold(f64::NEG_INFINITY, f64::max)
+                < min_except(v, &best)
+        },
+        comparisons: &|seeds| {
+            // The weakest of the three (highest mean BCE) against the best of the rest.
+            let weakest = by_mean(seeds)
+                .into_iter()
+                .map(|(v, _)| v)
+                .find(|v| best.contains(&v.as_str()));
+            let rival = others(seeds, &best).pop();
+            vec![weakest.zip(rival).and_then(|(w, r)| {
+                paired(
+                    seeds,
+                    format!("BCE({r}) - BCE({w})"),
+                    |v, _| value(v, &r),
+                    |v, _| value(v, &w),
+                )
+            })]
+        },
+    };
     out.push(finding(
         "vanilla, sparse and vq reconstruct best",
         "vanilla, sparse and vq have the three lowest test BCEs",
-        Ranking::new(results, bce, false, &best).map(|r| {
-            let ok = best.iter().all(|v| r.rank(v) <= best.len());
-            let ranks: Vec<String> = best
-                .iter()
-                .map(|v| format!("{v} rank {} ({:.2})", r.rank(v), r.value(v)))
-                .collect();
-            (ok, ranks.join(", "))
-        }),
+        vec![check_protocol(results, &metrics.bce, &rule)],
     ));
 
+    let rule = Rule {
+        needed: &["denoising"],
+        higher_is_better: true,
+        decimals: 4,
+        holds: &|v, _| value(v, "denoising") >= max_except(v, &["denoising"]),
+        comparisons: &|seeds| {
+            let rival = others(seeds, &["denoising"]);
+            vec![rival.first().and_then(|r| {
+                paired(
+                    seeds,
+                    format!("acc(denoising) - acc({r})"),
+                    |v, _| value(v, "denoising"),
+                    |v, _| value(v, r),
+                )
+            })]
+        },
+    };
     out.push(finding(
         "denoising gives the best probe",
         "denoising has the highest linear-probe accuracy of all variants",
-        Ranking::new(results, probe, true, &["denoising"]).map(|r| {
-            (
-                r.rank("denoising") == 1,
-                format!("accuracy, best to worst: {}", r.list(4)),
-            )
-        }),
+        metrics
+            .probe
+            .iter()
+            .map(|spec| check_protocol(results, spec, &rule))
+            .collect(),
     ));
 
+    let rule = Rule {
+        needed: &["sparse"],
+        higher_is_better: true,
+        decimals: 4,
+        holds: &|v, base| {
+            let sparse = value(v, "sparse");
+            sparse <= min_except(v, &["sparse"]) && base.is_some_and(|b| sparse < b)
+        },
+        comparisons: &|seeds| {
+            let rival = others(seeds, &["sparse"]).pop();
+            vec![
+                rival.and_then(|r| {
+                    paired(
+                        seeds,
+                        format!("acc({r}) - acc(sparse)"),
+                        |v, _| value(v, &r),
+                        |v, _| value(v, "sparse"),
+                    )
+                }),
+                paired(
+                    seeds,
+                    "acc(random_encoder) - acc(sparse)".into(),
+                    |_, base| base.unwrap_or(f64::NAN),
+                    |v, _| value(v, "sparse"),
+                ),
+            ]
+        },
+    };
     out.push(finding(
         "sparse gives the worst probe, below the baseline",
         "sparse has the lowest probe accuracy and is below the random_encoder baseline",
-        Ranking::new(results, probe, true, &["sparse"]).and_then(|r| {
-            let baseline = results
-                .random_encoder
-                .as_ref()
-                .map(|b| b.test_accuracy)
-                .ok_or("no random_encoder result")?;
-            let sparse = r.value("sparse");
-            let worst = r.rank("sparse") == r.order.len();
-            Ok((
-                worst && sparse < baseline,
-                format!(
-                    "sparse {sparse:.4} (rank {} of {}), random_encoder {baseline:.4}; worst: {} {:.4}",
-                    r.rank("sparse"),
-                    r.order.len(),
-                    r.order.last().expect("two or more").0,
-                    r.order.last().expect("two or more").1
-                ),
-            ))
-        }),
+        metrics
+            .probe
+            .iter()
+            .map(|spec| check_protocol(results, spec, &rule))
+            .collect(),
     ));
 
     out.push(Finding {
@@ -205,6 +508,7 @@ pub fn check(results: &StudyResults) -> Vec<Finding> {
                 .into(),
         criterion: "visual".into(),
         verdict: Verdict::SeeImages,
+        checks: Vec::new(),
         evidence: "samples/beta_vae_strict.png, samples/vq.png and the other samples/*.png".into(),
     });
 
@@ -212,17 +516,194 @@ pub fn check(results: &StudyResults) -> Vec<Finding> {
         claim: "only the VAE family interpolates meaningfully".into(),
         criterion: "visual".into(),
         verdict: Verdict::SeeImages,
+        checks: Vec::new(),
         evidence: "interpolation/*.png (strips) and interpolation/*.gif".into(),
     });
 
     let strong = ["shallow", "stacked"];
+    let rule = Rule {
+        needed: &strong,
+        higher_is_better: true,
+        decimals: 4,
+        // Both in the top three: each beats every other variant but at most one.
+        holds: &|v, _| {
+            value(v, "shallow").min(value(v, "stacked")) > kth_highest_except(v, &strong, 2)
+        },
+        comparisons: &|seeds| {
+            let means = by_mean(seeds);
+            let weaker = means
+                .iter()
+                .rev()
+                .find(|(v, _)| strong.contains(&v.as_str()))
+                .map(|(v, _)| v.clone());
+            let rival = others(seeds, &strong).get(1).cloned();
+            vec![weaker.zip(rival).and_then(|(w, r)| {
+                paired(
+                    seeds,
+                    format!("AUC({w}) - AUC({r}, 2nd best of the rest)"),
+                    |v, _| value(v, &w),
+                    |v, _| value(v, &r),
+                )
+            })]
+        },
+    };
     out.push(finding(
         "shallow and stacked are strong anomaly detectors",
         "shallow and stacked both rank among the three highest anomaly AUCs",
-        Ranking::new(results, auc, true, &strong).map(|r| {
-            let ok = strong.iter().all(|v| r.rank(v) <= 3);
-            (ok, format!("AUC, best to worst: {}", r.list(4)))
-        }),
+        metrics
+            .anomaly
+            .iter()
+            .map(|spec| check_protocol(results, spec, &rule))
+            .collect(),
     ));
     out
+}
+
+/// Checks every finding with the study's metrics: BCE; the reference probe, then the
+/// converged one; the published anomaly score, then the per-image BCE.
+pub fn check(results: &StudyResults) -> Vec<Finding> {
+    let digit = results.experiment.anomaly.primary_digit();
+    let bce = |v: &VariantResults| v.reconstruction.as_ref().map(|r| r.mean_bce);
+    let reference_probe = |v: &VariantResults| v.probe.as_ref().map(|p| p.sampled.test_accuracy);
+    let reference_baseline =
+        |s: &SeedResults| s.random_encoder.as_ref().map(|r| r.reference.test_accuracy);
+    let bce_auc = move |v: &VariantResults| v.anomaly_for(digit).map(|a| a.auc);
+    let metrics = FindingMetrics {
+        bce: MetricSpec {
+            protocol: "test BCE",
+            value: &bce,
+            baseline: None,
+        },
+        probe: vec![MetricSpec {
+            protocol: "reference probe (Adam, early stopping)",
+            value: &reference_probe,
+            baseline: Some(&reference_baseline),
+        }],
+        anomaly: vec![MetricSpec {
+            protocol: "per-image BCE score",
+            value: &bce_auc,
+            baseline: None,
+        }],
+    };
+    check_with(results, &metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::Experiment;
+    use crate::jobs::reconstruction::Reconstruction;
+    use crate::pixels::Pixels;
+
+    /// A study whose only results are the reconstruction BCEs `bce[variant][seed]`.
+    fn study(bce: &[(&str, [f64; 3])]) -> StudyResults {
+        let mut experiment: Experiment =
+            toml::from_str("dataset = \"mnist\"\nseeds = [1, 2, 3]\n[training]\nepochs = 1\n")
+                .unwrap();
+        experiment.resolve().unwrap();
+        let seeds = (0..3)
+            .map(|s| SeedResults {
+                seed: s as u64 + 1,
+                variants: bce
+                    .iter()
+                    .map(|(name, values)| VariantResults {
+                        variant: name.to_string(),
+                        reconstruction: Some(Reconstruction {
+                            mean_bce: values[s],
+                            mean_bce_mean_latent: None,
+                            originals: Pixels::from_unit(&[], 32),
+                            reconstructions: Pixels::from_unit(&[], 32),
+                        }),
+                        ..VariantResults::default()
+                    })
+                    .collect(),
+                random_encoder: None,
+                supervised: None,
+            })
+            .collect();
+        StudyResults {
+            experiment,
+            variants: bce.iter().map(|(n, _)| n.to_string()).collect(),
+            seeds,
+            jobs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_finding_that_holds_in_every_seed_with_a_clear_margin_holds() {
+        let results = study(&[
+            ("shallow", [120.0, 122.0, 124.0]),
+            ("stacked", [100.0, 101.0, 105.0]),
+            ("vanilla", [64.0, 66.0, 110.0]),
+            ("sparse", [65.0, 64.0, 66.0]),
+            ("vq", [66.0, 65.0, 64.0]),
+        ]);
+        let findings = check(&results);
+        let worst = &findings[0];
+        assert_eq!(worst.verdict, Verdict::Holds);
+        let c = &worst.checks[0];
+        assert_eq!((c.holds_in, c.seeds), (3, 3));
+        // Rival: stacked (highest mean BCE after shallow). Differences 20, 21, 19: mean 20,
+        // sd 1, half-width t(0.975, 2) / sqrt(3) = 4.302653 / 1.732051 = 2.484138.
+        let p = &c.comparisons[0];
+        assert_eq!(p.description, "BCE(shallow) - BCE(stacked)");
+        assert!((p.difference.mean - 20.0).abs() < 1e-12);
+        assert!((p.difference.ci_low.unwrap() - 17.515862).abs() < 1e-5);
+        assert!((p.difference.ci_high.unwrap() - 22.484138).abs() < 1e-5);
+        // vanilla, sparse and vq are the best three in seeds 1 and 2 only (vanilla 110 >
+        // stacked 105 in seed 3).
+        let best = &findings[1];
+        assert_eq!((best.checks[0].holds_in, best.checks[0].seeds), (2, 3));
+        assert_eq!(best.verdict, Verdict::Inconclusive);
+        // The probe and anomaly findings have no results here.
+        assert_eq!(findings[2].verdict, Verdict::NotCheckable);
+    }
+
+    #[test]
+    fn a_finding_that_fails_everywhere_does_not_hold() {
+        let results = study(&[
+            ("shallow", [90.0, 91.0, 92.0]),
+            ("stacked", [100.0, 101.0, 105.0]),
+            ("vanilla", [64.0, 66.0, 60.0]),
+        ]);
+        let worst = &check(&results)[0];
+        assert_eq!(worst.checks[0].holds_in, 0);
+        assert_eq!(worst.verdict, Verdict::DoesNotHold);
+        assert!(
+            worst.evidence.contains("holds in 0 of 3 seeds"),
+            "{}",
+            worst.evidence
+        );
+    }
+
+    fn protocol(verdict: Verdict) -> ProtocolCheck {
+        ProtocolCheck {
+            protocol: "p".into(),
+            holds_in: 0,
+            seeds: 0,
+            comparisons: Vec::new(),
+            verdict,
+            evidence: String::new(),
+        }
+    }
+
+    #[test]
+    fn holding_under_the_reference_protocol_only_is_protocol_dependent() {
+        use Verdict::*;
+        let overall_of = |a, b| overall(&[protocol(a), protocol(b)]);
+        assert_eq!(overall_of(Holds, DoesNotHold), ProtocolDependent);
+        assert_eq!(overall_of(Holds, Inconclusive), ProtocolDependent);
+        assert_eq!(overall_of(DoesNotHold, Holds), Holds);
+        assert_eq!(overall_of(DoesNotHold, DoesNotHold), DoesNotHold);
+        assert_eq!(overall_of(Inconclusive, DoesNotHold), Inconclusive);
+        assert_eq!(overall(&[protocol(Holds)]), Holds);
+    }
+
+    #[test]
+    fn one_seed_decides_by_that_seed_alone() {
+        // No interval with one seed: holds when the seed holds, whatever the comparison.
+        assert_eq!(protocol_verdict(1, 1, &[]), Verdict::Holds);
+        assert_eq!(protocol_verdict(0, 1, &[]), Verdict::DoesNotHold);
+        assert_eq!(protocol_verdict(4, 5, &[]), Verdict::Inconclusive);
+    }
 }

@@ -6,6 +6,7 @@
 //! keys) -> [`jobs`] (each job's result, cached as JSON) -> [`results`] (the cached
 //! results read back) -> [`tables`], [`figures`], [`findings`] and [`report`].
 
+pub mod agreement;
 pub mod cli;
 pub mod commands;
 pub mod experiment;

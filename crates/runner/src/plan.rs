@@ -25,12 +25,12 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Subdirectory of the checkpoints directory holding the cached job results.
 pub const JOBS_DIR: &str = "jobs";
 
-/// The images every downstream job evaluates on (part of each downstream key).
+/// The images every downstream job of one seed evaluates on (part of each downstream key).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EvalSelection {
     /// Dataset name.
     pub dataset: String,
-    /// Seed of the split permutation.
+    /// Seed of the split permutation (the job's seed).
     pub seed: u64,
     /// First N test images only (smoke profiles).
     pub test_subset: Option<usize>,
@@ -108,8 +108,13 @@ pub enum Task {
 /// One unit of cached work.
 #[derive(Clone, Debug)]
 pub struct Job {
-    /// Unique name, also the cache file's path: `train/vae_latent20`, `reconstruction/vae`.
+    /// Unique name, also the cache file's path: `seed42/train/vae_latent20`,
+    /// `seed42/reconstruction/vae`.
     pub name: String,
+    /// The seed of the replicate the job belongs to.
+    pub seed: u64,
+    /// The name without the seed: `train/vae_latent20`.
+    pub task_name: String,
     /// What it computes.
     pub task: Task,
     /// Indices (in the plan) of the jobs whose results it reads.
@@ -124,33 +129,75 @@ impl Job {
         matches!(self.task, Task::Train { .. })
     }
 
-    /// The seed of this job's random number generator: derived from the study's seed and the
-    /// job's name only, so a result does not depend on which other jobs ran before it.
-    pub fn rng_seed(&self, study_seed: u64) -> u64 {
-        derive_seed(study_seed, &self.name)
+    /// The seed of this job's random number generator: derived from its replicate's seed and
+    /// its task name only, so a result depends neither on which other jobs ran before it nor
+    /// on which other seeds the study has.
+    pub fn rng_seed(&self) -> u64 {
+        derive_seed(self.seed, &self.task_name)
+    }
+
+    /// The variant the job is about (`None` for the baselines).
+    pub fn variant(&self) -> Option<&str> {
+        match &self.task {
+            Task::Train { run } => Some(&run.variant.name),
+            Task::Reconstruction { variant }
+            | Task::Samples { variant, .. }
+            | Task::Interpolation { variant, .. }
+            | Task::LatentStructure { variant, .. }
+            | Task::AnomalyRoc { variant, .. }
+            | Task::LinearProbe { variant, .. } => Some(variant),
+            Task::RandomEncoder { .. } | Task::Supervised { .. } => None,
+        }
     }
 }
 
-/// A 64-bit seed from the study seed and a job name (the first 8 bytes of a SHA-256).
-pub fn derive_seed(study_seed: u64, name: &str) -> u64 {
-    let digest = Sha256::digest(format!("{study_seed}/{name}").as_bytes());
+/// A 64-bit seed from a replicate's seed and a task name (the first 8 bytes of a SHA-256).
+pub fn derive_seed(seed: u64, name: &str) -> u64 {
+    let digest = Sha256::digest(format!("{seed}/{name}").as_bytes());
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
-/// Name of the training job of `variant` at `latent_dim`.
-pub fn train_job_name(variant: &str, latent_dim: usize) -> String {
-    format!("train/{variant}_latent{latent_dim}")
+/// The job names, built here and nowhere else.
+pub mod names {
+    /// A job's full name: its task name under its seed.
+    pub fn seeded(seed: u64, task_name: &str) -> String {
+        format!("seed{seed}/{task_name}")
+    }
+
+    /// Training `variant` at `latent_dim`, on the whole training split or without `digit`.
+    pub fn train(variant: &str, latent_dim: usize, without: Option<u8>) -> String {
+        match without {
+            None => format!("train/{variant}_latent{latent_dim}"),
+            Some(d) => format!("train/{variant}_latent{latent_dim}_without{d}"),
+        }
+    }
+
+    /// A downstream task of one variant: `reconstruction/vae`.
+    pub fn task(kind: &str, variant: &str) -> String {
+        format!("{kind}/{variant}")
+    }
+
+    /// The anomaly ROC of `variant`'s model trained without `digit`.
+    pub fn anomaly_roc(variant: &str, digit: u8) -> String {
+        format!("anomaly_roc/{variant}_digit{digit}")
+    }
+
+    /// A baseline row of the probe: `baseline/random_encoder`.
+    pub fn baseline(name: &str) -> String {
+        format!("baseline/{name}")
+    }
 }
 
-/// Every job of a study in execution order (training jobs first), with their keys.
+/// Every job of a study in execution order (each seed's training jobs first, seed by seed),
+/// with their keys.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// The evaluation images shared by the downstream jobs.
-    pub eval: EvalSelection,
-    /// The study's seed.
-    pub seed: u64,
+    /// The study's seeds, in the experiment's order.
+    pub seeds: Vec<u64>,
     /// Variants in table order.
     pub variants: Vec<String>,
+    /// The held-out digits of the anomaly runs.
+    pub digits: Vec<u8>,
     /// The jobs.
     pub jobs: Vec<Job>,
 }
@@ -168,129 +215,174 @@ struct KeyInput<'a> {
 
 impl Plan {
     /// The jobs of `experiment` for `variants` (a subset of its variants, in its order) plus
-    /// the two probe baselines.
+    /// the two probe baselines, for every seed.
     pub fn new(experiment: &Experiment, variants: &[String]) -> Result<Self> {
+        let mut plan = Plan {
+            seeds: experiment.seeds.clone(),
+            variants: variants.to_vec(),
+            digits: experiment.anomaly.digits.clone(),
+            jobs: Vec::new(),
+        };
+        for &seed in &experiment.seeds {
+            plan.push_seed(experiment, seed)?;
+        }
+        Ok(plan)
+    }
+
+    fn push_seed(&mut self, experiment: &Experiment, seed: u64) -> Result<()> {
         let eval = EvalSelection {
             dataset: experiment.dataset_name()?.to_string(),
-            seed: experiment.seed,
+            seed,
             test_subset: experiment.evaluation.test_subset,
             validation_subset: experiment.evaluation.validation_subset,
         };
-        let mut plan = Plan {
-            eval,
-            seed: experiment.seed,
-            variants: variants.to_vec(),
-            jobs: Vec::new(),
-        };
         let (general, anomaly) = (experiment.general.latent_dim, experiment.anomaly.latent_dim);
+        let primary = experiment.anomaly.primary_digit();
         let mut train = Vec::new();
-        for name in variants {
-            let general_run = run_settings(experiment, name, general, None)?;
-            let anomaly_run =
-                run_settings(experiment, name, anomaly, Some(experiment.anomaly.digit))?;
-            let g = plan.push(
-                train_job_name(name, general),
+        for name in self.variants.clone() {
+            let general_run = run_settings(experiment, &name, general, None, seed)?;
+            let g = self.push(
+                seed,
+                &eval,
+                names::train(&name, general, None),
                 Task::Train { run: general_run },
                 vec![],
             );
-            let a = plan.push(
-                train_job_name(name, anomaly),
-                Task::Train { run: anomaly_run },
-                vec![],
-            );
-            train.push((name.clone(), g, a));
+            let mut held_out = Vec::new();
+            for &digit in &experiment.anomaly.digits {
+                let run = run_settings(experiment, &name, anomaly, Some(digit), seed)?;
+                let a = self.push(
+                    seed,
+                    &eval,
+                    names::train(&name, anomaly, Some(digit)),
+                    Task::Train { run },
+                    vec![],
+                );
+                held_out.push((digit, a));
+            }
+            train.push((name, g, held_out));
         }
         let e = &experiment.evaluation;
-        for (name, g, a) in &train {
+        for (name, g, held_out) in train {
             let variant = name.clone();
-            plan.push(
-                format!("reconstruction/{name}"),
+            let push = |plan: &mut Self, kind: &str, task: Task, dep: usize| {
+                plan.push(seed, &eval, names::task(kind, &name), task, vec![dep]);
+            };
+            push(
+                self,
+                "reconstruction",
                 Task::Reconstruction {
                     variant: variant.clone(),
                 },
-                vec![*g],
+                g,
             );
-            if variants::by_name(name)?.can_sample() {
-                plan.push(
-                    format!("samples/{name}"),
+            if variants::by_name(&name)?.can_sample() {
+                push(
+                    self,
+                    "samples",
                     Task::Samples {
                         variant: variant.clone(),
                         count: e.samples,
                     },
-                    vec![*g],
+                    g,
                 );
             }
-            plan.push(
-                format!("interpolation/{name}"),
+            push(
+                self,
+                "interpolation",
                 Task::Interpolation {
                     variant: variant.clone(),
                     from: e.interpolation_from,
                     to: e.interpolation_to,
                     steps: e.interpolation_steps,
                 },
-                vec![*g],
+                g,
             );
-            plan.push(
-                format!("latent_general/{name}"),
+            push(
+                self,
+                "latent_general",
                 Task::LatentStructure {
                     variant: variant.clone(),
                     latent_dim: general,
                     max_points: e.tsne_points,
                 },
-                vec![*g],
+                g,
             );
-            plan.push(
-                format!("latent_anomaly/{name}"),
+            let primary_run = held_out
+                .iter()
+                .find(|(d, _)| *d == primary)
+                .expect("the primary digit is one of the digits")
+                .1;
+            push(
+                self,
+                "latent_anomaly",
                 Task::LatentStructure {
                     variant: variant.clone(),
                     latent_dim: anomaly,
                     max_points: e.tsne_points,
                 },
-                vec![*a],
+                primary_run,
             );
-            plan.push(
-                format!("anomaly_roc/{name}"),
-                Task::AnomalyRoc {
-                    variant: variant.clone(),
-                    digit: experiment.anomaly.digit,
-                },
-                vec![*a],
-            );
-            plan.push(
-                format!("linear_probe/{name}"),
+            push(
+                self,
+                "linear_probe",
                 Task::LinearProbe {
-                    variant,
+                    variant: variant.clone(),
                     probe: experiment.probe,
                 },
-                vec![*g],
+                g,
             );
+            for (digit, a) in held_out {
+                self.push(
+                    seed,
+                    &eval,
+                    names::anomaly_roc(&name, digit),
+                    Task::AnomalyRoc {
+                        variant: variant.clone(),
+                        digit,
+                    },
+                    vec![a],
+                );
+            }
         }
-        plan.push(
-            "baseline/random_encoder".into(),
+        self.push(
+            seed,
+            &eval,
+            names::baseline("random_encoder"),
             Task::RandomEncoder {
                 probe: experiment.probe,
             },
             vec![],
         );
-        plan.push(
-            "baseline/supervised".into(),
+        self.push(
+            seed,
+            &eval,
+            names::baseline("supervised"),
             Task::Supervised {
                 probe: experiment.probe,
             },
             vec![],
         );
-        Ok(plan)
+        Ok(())
     }
 
-    fn push(&mut self, name: String, task: Task, deps: Vec<usize>) -> usize {
+    fn push(
+        &mut self,
+        seed: u64,
+        eval: &EvalSelection,
+        task_name: String,
+        task: Task,
+        deps: Vec<usize>,
+    ) -> usize {
         let training = matches!(task, Task::Train { .. });
+        let name = names::seeded(seed, &task_name);
         let input = KeyInput {
             format_version: FORMAT_VERSION,
             engine_version: ae_models::ENGINE_VERSION,
             name: &name,
-            seed: self.seed,
+            seed,
             // A training run's settings already say which data it sees.
-            eval: (!training).then_some(&self.eval),
+            eval: (!training).then_some(eval),
             task: &task,
             deps: deps.iter().map(|&d| self.jobs[d].key.as_str()).collect(),
         };
@@ -298,6 +390,8 @@ impl Plan {
         let key = hex(&Sha256::digest(&bytes));
         self.jobs.push(Job {
             name,
+            seed,
+            task_name,
             task,
             deps,
             key,
@@ -316,13 +410,9 @@ fn run_settings(
     variant: &str,
     latent_dim: usize,
     exclude_digit: Option<u8>,
+    seed: u64,
 ) -> Result<RunSettings> {
-    let mut settings = RunSettings::new(
-        variant,
-        latent_dim,
-        experiment.dataset_name()?,
-        experiment.seed,
-    )?;
+    let mut settings = RunSettings::new(variant, latent_dim, experiment.dataset_name()?, seed)?;
     settings.exclude_digit = exclude_digit;
     settings.train_subset = experiment.training.train_subset;
     settings.training = TrainingConfig {
@@ -376,7 +466,7 @@ impl Cache {
 
     /// The run directory a training job writes.
     pub fn run_dir(&self, run: &RunSettings) -> PathBuf {
-        run::run_dir(&self.checkpoints, &run.variant.name, run.latent_dim)
+        run::run_dir(&self.checkpoints, run)
     }
 
     /// `job`'s stored result if it was computed under the current key (and, for training,
@@ -440,7 +530,8 @@ impl Cache {
                 }
             }
         }
-        sweep(&self.checkpoints, 2);
+        // checkpoints/jobs/seed42/train/x.json is the deepest file.
+        sweep(&self.checkpoints, 4);
     }
 }
 
@@ -478,6 +569,7 @@ mod tests {
     fn experiment(text: &str) -> Experiment {
         let mut e: Experiment = toml::from_str(text).unwrap();
         e.name = "t".into();
+        e.resolve().unwrap();
         e.validate().unwrap();
         e
     }
@@ -492,14 +584,16 @@ mod tests {
         assert_eq!(
             &names[..4],
             [
-                "train/vanilla_latent20",
-                "train/vanilla_latent2",
-                "train/vae_latent20",
-                "train/vae_latent2"
+                "seed42/train/vanilla_latent20",
+                "seed42/train/vanilla_latent2_without1",
+                "seed42/train/vae_latent20",
+                "seed42/train/vae_latent2_without1"
             ]
         );
-        assert!(names.contains(&"samples/vae") && !names.contains(&"samples/vanilla"));
-        assert!(names.contains(&"baseline/random_encoder"));
+        assert!(
+            names.contains(&"seed42/samples/vae") && !names.contains(&"seed42/samples/vanilla")
+        );
+        assert!(names.contains(&"seed42/baseline/random_encoder"));
         // 2 train + 6 downstream per variant, 1 samples, 2 baselines.
         assert_eq!(plan.jobs.len(), 2 * 8 + 1 + 2);
         let mut unique = names.clone();
@@ -520,33 +614,71 @@ mod tests {
         let a = Plan::new(&e, &e.variants).unwrap();
         let only_vae = Plan::new(&e, &["vae".to_string()]).unwrap();
         assert_eq!(
-            a.job("reconstruction/vae").unwrap().key,
-            only_vae.job("reconstruction/vae").unwrap().key
+            a.job("seed42/reconstruction/vae").unwrap().key,
+            only_vae.job("seed42/reconstruction/vae").unwrap().key
         );
         let longer = experiment(&BASE.replace("epochs = 2", "epochs = 3"));
         let b = Plan::new(&longer, &longer.variants).unwrap();
         for name in [
-            "train/vae_latent20",
-            "reconstruction/vae",
-            "anomaly_roc/vae",
+            "seed42/train/vae_latent20",
+            "seed42/reconstruction/vae",
+            "seed42/anomaly_roc/vae_digit1",
         ] {
             assert_ne!(a.job(name).unwrap().key, b.job(name).unwrap().key, "{name}");
         }
         // The baselines do not depend on training.
         assert_eq!(
-            a.job("baseline/supervised").unwrap().key,
-            b.job("baseline/supervised").unwrap().key
+            a.job("seed42/baseline/supervised").unwrap().key,
+            b.job("seed42/baseline/supervised").unwrap().key
         );
         let subset = experiment(&format!("{BASE}[evaluation]\ntest_subset = 100\n"));
         let c = Plan::new(&subset, &subset.variants).unwrap();
         assert_eq!(
-            a.job("train/vae_latent2").unwrap().key,
-            c.job("train/vae_latent2").unwrap().key
+            a.job("seed42/train/vae_latent2_without1").unwrap().key,
+            c.job("seed42/train/vae_latent2_without1").unwrap().key
         );
         assert_ne!(
-            a.job("anomaly_roc/vae").unwrap().key,
-            c.job("anomaly_roc/vae").unwrap().key
+            a.job("seed42/anomaly_roc/vae_digit1").unwrap().key,
+            c.job("seed42/anomaly_roc/vae_digit1").unwrap().key
         );
+    }
+
+    #[test]
+    fn each_seed_is_a_whole_replicate_and_adding_one_keeps_the_others() {
+        let anomaly = "[anomaly]\nlatent_dim = 2\ndigits = [1, 7]\n";
+        let two = experiment(&format!(
+            "{}{anomaly}",
+            BASE.replace("seed = 42", "seeds = [42, 43]")
+        ));
+        let plan = Plan::new(&two, &two.variants).unwrap();
+        // Per seed: 2 general + 2 x 2 anomaly trainings, 6 downstream per variant (one ROC
+        // per digit), 1 samples, 2 baselines.
+        assert_eq!(plan.jobs.len(), 2 * (2 * (1 + 2 + 5 + 2) + 1 + 2));
+        let job = plan.job("seed43/anomaly_roc/vanilla_digit7").unwrap();
+        assert_eq!(job.seed, 43);
+        assert_eq!(job.task_name, "anomaly_roc/vanilla_digit7");
+        let Task::Train { run } = &plan.jobs[job.deps[0]].task else {
+            panic!("an anomaly ROC reads a trained model");
+        };
+        assert_eq!((run.seed, run.exclude_digit), (43, Some(7)));
+        // The latent figure of the anomaly models uses the reference's digit 1.
+        let latent = plan.job("seed42/latent_anomaly/vae").unwrap();
+        assert_eq!(
+            plan.jobs[latent.deps[0]].name,
+            "seed42/train/vae_latent2_without1"
+        );
+        let three = experiment(&format!(
+            "{}{anomaly}",
+            BASE.replace("seed = 42", "seeds = [42, 43, 44]")
+        ));
+        let more = Plan::new(&three, &three.variants).unwrap();
+        for job in &plan.jobs {
+            assert_eq!(more.job(&job.name).unwrap().key, job.key, "{}", job.name);
+        }
+        assert_eq!(more.jobs.len(), plan.jobs.len() * 3 / 2);
+        // Seed 42's downstream randomness does not depend on the name's seed prefix.
+        let job = plan.job("seed42/reconstruction/vae").unwrap();
+        assert_eq!(job.rng_seed(), derive_seed(42, "reconstruction/vae"));
     }
 
     #[test]

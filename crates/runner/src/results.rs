@@ -4,13 +4,14 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::experiment::Experiment;
 use crate::findings::Finding;
 use crate::jobs::anomaly_roc::AnomalyRoc;
+use crate::jobs::baselines::RandomEncoder;
 use crate::jobs::interpolation::Interpolation;
 use crate::jobs::latent_structure::{Clustering, LatentStructure};
 use crate::jobs::linear_probe::{LinearProbe, ProbeOutcome};
@@ -18,7 +19,7 @@ use crate::jobs::reconstruction::Reconstruction;
 use crate::jobs::samples::Samples;
 use crate::jobs::train::TrainResult;
 use crate::metadata::RunMetadata;
-use crate::plan::{train_job_name, Cache, Plan, FORMAT_VERSION};
+use crate::plan::{Cache, Plan, Task, FORMAT_VERSION};
 
 /// A job of the plan and how long its stored result took to compute.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -29,14 +30,14 @@ pub struct JobTiming {
     pub seconds: Option<f64>,
 }
 
-/// Every result of one variant (each `None` until its job has run).
+/// Every result of one variant in one seed (each `None` until its job has run).
 #[derive(Clone, Debug, Default)]
 pub struct VariantResults {
     /// Variant name.
     pub variant: String,
     /// The general training run.
     pub train_general: Option<TrainResult>,
-    /// The anomaly training run.
+    /// The anomaly training run of the primary held-out digit.
     pub train_anomaly: Option<TrainResult>,
     /// Task 1.
     pub reconstruction: Option<Reconstruction>,
@@ -46,12 +47,42 @@ pub struct VariantResults {
     pub interpolation: Option<Interpolation>,
     /// Task 4, general model.
     pub latent_general: Option<LatentStructure>,
-    /// Task 4, anomaly model.
+    /// Task 4, anomaly model of the primary held-out digit.
     pub latent_anomaly: Option<LatentStructure>,
-    /// Task 5.
-    pub anomaly: Option<AnomalyRoc>,
+    /// Task 5 for every held-out digit, in the experiment's order (the primary one included).
+    pub held_out: Vec<(u8, Option<AnomalyRoc>)>,
     /// Task 6.
     pub probe: Option<LinearProbe>,
+}
+
+impl VariantResults {
+    /// Task 5 for held-out `digit`.
+    pub fn anomaly_for(&self, digit: u8) -> Option<&AnomalyRoc> {
+        self.held_out
+            .iter()
+            .find(|(d, _)| *d == digit)
+            .and_then(|(_, a)| a.as_ref())
+    }
+}
+
+/// One seed's results: a whole replicate of the study.
+#[derive(Clone, Debug)]
+pub struct SeedResults {
+    /// The seed.
+    pub seed: u64,
+    /// One entry per variant, in table order.
+    pub variants: Vec<VariantResults>,
+    /// The `random_encoder` baseline.
+    pub random_encoder: Option<RandomEncoder>,
+    /// The `supervised` baseline.
+    pub supervised: Option<ProbeOutcome>,
+}
+
+impl SeedResults {
+    /// The results of `variant`.
+    pub fn variant(&self, variant: &str) -> Option<&VariantResults> {
+        self.variants.iter().find(|v| v.variant == variant)
+    }
 }
 
 /// The whole study's cached results.
@@ -59,12 +90,10 @@ pub struct VariantResults {
 pub struct StudyResults {
     /// The resolved experiment.
     pub experiment: Experiment,
-    /// One entry per variant, in table order.
-    pub variants: Vec<VariantResults>,
-    /// The `random_encoder` baseline.
-    pub random_encoder: Option<ProbeOutcome>,
-    /// The `supervised` baseline.
-    pub supervised: Option<ProbeOutcome>,
+    /// Variants in table order.
+    pub variants: Vec<String>,
+    /// One entry per seed, in the experiment's order.
+    pub seeds: Vec<SeedResults>,
     /// Every job with its wall time.
     pub jobs: Vec<JobTiming>,
 }
@@ -72,49 +101,102 @@ pub struct StudyResults {
 impl StudyResults {
     /// Reads the current result of every job of `plan` from `cache` (stale or missing
     /// results are `None`).
-    pub fn load(experiment: &Experiment, plan: &Plan, cache: &Cache) -> Self {
-        let mut jobs = Vec::new();
-        let mut get = |name: String| -> Option<serde_json::Value> {
-            let job = plan.job(&name)?;
+    ///
+    /// # Errors
+    /// If a result stored under its job's current key does not read as its job's type: that
+    /// is a bug or a damaged file, never a silent gap.
+    pub fn load(experiment: &Experiment, plan: &Plan, cache: &Cache) -> Result<Self> {
+        let primary = experiment.anomaly.primary_digit();
+        let mut seeds: Vec<SeedResults> = plan
+            .seeds
+            .iter()
+            .map(|&seed| SeedResults {
+                seed,
+                variants: plan
+                    .variants
+                    .iter()
+                    .map(|v| VariantResults {
+                        variant: v.clone(),
+                        held_out: plan.digits.iter().map(|&d| (d, None)).collect(),
+                        ..VariantResults::default()
+                    })
+                    .collect(),
+                random_encoder: None,
+                supervised: None,
+            })
+            .collect();
+        let mut jobs = Vec::with_capacity(plan.jobs.len());
+        for job in &plan.jobs {
             let cached = cache.load::<serde_json::Value>(job);
             jobs.push(JobTiming {
-                job: name,
+                job: job.name.clone(),
                 seconds: cached.as_ref().map(|c| c.seconds),
             });
-            cached.map(|c| c.result)
-        };
-        let (general, anomaly) = (experiment.general.latent_dim, experiment.anomaly.latent_dim);
-        let mut variants = Vec::new();
-        for v in &plan.variants {
-            variants.push(VariantResults {
-                variant: v.clone(),
-                train_general: typed(get(train_job_name(v, general))),
-                train_anomaly: typed(get(train_job_name(v, anomaly))),
-                reconstruction: typed(get(format!("reconstruction/{v}"))),
-                samples: typed(get(format!("samples/{v}"))),
-                interpolation: typed(get(format!("interpolation/{v}"))),
-                latent_general: typed(get(format!("latent_general/{v}"))),
-                latent_anomaly: typed(get(format!("latent_anomaly/{v}"))),
-                anomaly: typed(get(format!("anomaly_roc/{v}"))),
-                probe: typed(get(format!("linear_probe/{v}"))),
-            });
+            let Some(cached) = cached else { continue };
+            let seed = seeds
+                .iter_mut()
+                .find(|s| s.seed == job.seed)
+                .expect("the plan's seeds");
+            let value = cached.result;
+            let typed_error = || format!("reading the cached result of {}", job.name);
+            let variant = job
+                .variant()
+                .and_then(|name| seed.variants.iter_mut().find(|v| v.variant == name));
+            match (&job.task, variant) {
+                (Task::RandomEncoder { .. }, _) => {
+                    seed.random_encoder = Some(typed(value).with_context(typed_error)?);
+                }
+                (Task::Supervised { .. }, _) => {
+                    seed.supervised = Some(typed(value).with_context(typed_error)?);
+                }
+                (Task::Train { run }, Some(v)) => {
+                    let result = Some(typed(value).with_context(typed_error)?);
+                    match run.exclude_digit {
+                        None => v.train_general = result,
+                        Some(d) if d == primary => v.train_anomaly = result,
+                        Some(_) => {}
+                    }
+                }
+                (Task::Reconstruction { .. }, Some(v)) => {
+                    v.reconstruction = Some(typed(value).with_context(typed_error)?);
+                }
+                (Task::Samples { .. }, Some(v)) => {
+                    v.samples = Some(typed(value).with_context(typed_error)?);
+                }
+                (Task::Interpolation { .. }, Some(v)) => {
+                    v.interpolation = Some(typed(value).with_context(typed_error)?);
+                }
+                (Task::LatentStructure { latent_dim, .. }, Some(v)) => {
+                    let result = Some(typed(value).with_context(typed_error)?);
+                    if *latent_dim == experiment.general.latent_dim {
+                        v.latent_general = result;
+                    } else {
+                        v.latent_anomaly = result;
+                    }
+                }
+                (Task::AnomalyRoc { digit, .. }, Some(v)) => {
+                    let result = typed(value).with_context(typed_error)?;
+                    if let Some(slot) = v.held_out.iter_mut().find(|(d, _)| d == digit) {
+                        slot.1 = Some(result);
+                    }
+                }
+                (Task::LinearProbe { .. }, Some(v)) => {
+                    v.probe = Some(typed(value).with_context(typed_error)?);
+                }
+                (_, None) => {}
+            }
         }
-        let random_encoder = typed(get("baseline/random_encoder".into()));
-        let supervised = typed(get("baseline/supervised".into()));
-        // Order timings as the plan runs them.
-        jobs.sort_by_key(|t| plan.jobs.iter().position(|j| j.name == t.job));
-        Self {
+        Ok(Self {
             experiment: experiment.clone(),
-            variants,
-            random_encoder,
-            supervised,
+            variants: plan.variants.clone(),
+            seeds,
             jobs,
-        }
+        })
     }
 
-    /// The results of `variant`.
-    pub fn variant(&self, variant: &str) -> Option<&VariantResults> {
-        self.variants.iter().find(|v| v.variant == variant)
+    /// The first seed's results: the one whose images the figures show.
+    pub fn first(&self) -> &SeedResults {
+        &self.seeds[0]
     }
 
     /// Sum of the wall times of every job with a result, seconds.
@@ -130,10 +212,22 @@ impl StudyResults {
             .map(|j| j.job.as_str())
             .collect()
     }
+
+    /// One metric of `variant` in every seed that has it, in seed order.
+    pub fn values(
+        &self,
+        variant: &str,
+        metric: impl Fn(&VariantResults) -> Option<f64>,
+    ) -> Vec<f64> {
+        self.seeds
+            .iter()
+            .filter_map(|s| s.variant(variant).and_then(&metric))
+            .collect()
+    }
 }
 
-fn typed<T: DeserializeOwned>(value: Option<serde_json::Value>) -> Option<T> {
-    value.and_then(|v| serde_json::from_value(v).ok())
+fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T> {
+    Ok(serde_json::from_value(value)?)
 }
 
 /// A ROC curve as `results.json` keeps it: the corner points only (scikit-learn's
@@ -170,7 +264,7 @@ impl RocCorners {
     }
 }
 
-/// One variant in `results.json`.
+/// One variant of one seed in `results.json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct VariantJson {
     /// Variant name.
@@ -181,8 +275,8 @@ pub struct VariantJson {
     pub reconstruction: Option<ReconstructionJson>,
     /// Task 4: clustering of the general and anomaly codes.
     pub clustering: ClusteringJson,
-    /// Task 5.
-    pub anomaly: Option<AnomalyJson>,
+    /// Task 5, one entry per held-out digit with a result.
+    pub anomaly: Vec<AnomalyJson>,
     /// Task 6.
     pub linear_probe: Option<LinearProbe>,
 }
@@ -192,7 +286,7 @@ pub struct VariantJson {
 pub struct TrainingJson {
     /// The general run.
     pub general: Option<TrainResult>,
-    /// The anomaly run.
+    /// The anomaly run of the primary held-out digit.
     pub anomaly: Option<TrainResult>,
 }
 
@@ -214,15 +308,26 @@ pub struct ClusteringJson {
     pub anomaly: Option<Clustering>,
 }
 
-/// Task 5 numbers.
+/// Task 5 numbers of one held-out digit.
 #[derive(Clone, Debug, Serialize)]
 pub struct AnomalyJson {
     /// The anomalous digit.
     pub digit: u8,
-    /// Area under the ROC curve.
+    /// Area under the ROC curve of the per-image BCE.
     pub auc: f64,
     /// The ROC curve.
     pub roc: RocCorners,
+}
+
+/// One seed in `results.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedJson {
+    /// The seed.
+    pub seed: u64,
+    /// Per variant.
+    pub variants: Vec<VariantJson>,
+    /// Probe baselines.
+    pub baselines: BaselinesJson,
 }
 
 /// `results.json`: everything in one file.
@@ -234,11 +339,9 @@ pub struct ResultsJson<'a> {
     pub experiment: &'a Experiment,
     /// Where and when it ran.
     pub metadata: &'a RunMetadata,
-    /// Per variant.
-    pub variants: Vec<VariantJson>,
-    /// Probe baselines.
-    pub baselines: BaselinesJson,
-    /// SPEC's qualitative findings, checked.
+    /// Per seed.
+    pub seeds: Vec<SeedJson>,
+    /// The reference's qualitative findings, checked over the seeds.
     pub findings: &'a [Finding],
     /// Per-job wall times.
     pub jobs: &'a [JobTiming],
@@ -248,9 +351,38 @@ pub struct ResultsJson<'a> {
 #[derive(Clone, Debug, Serialize)]
 pub struct BaselinesJson {
     /// Random, unoptimised encoder.
-    pub random_encoder: Option<ProbeOutcome>,
+    pub random_encoder: Option<RandomEncoder>,
     /// Trained end to end.
     pub supervised: Option<ProbeOutcome>,
+}
+
+fn variant_json(v: &VariantResults) -> VariantJson {
+    VariantJson {
+        variant: v.variant.clone(),
+        training: TrainingJson {
+            general: v.train_general.clone(),
+            anomaly: v.train_anomaly.clone(),
+        },
+        reconstruction: v.reconstruction.as_ref().map(|r| ReconstructionJson {
+            mean_bce: r.mean_bce,
+            mean_bce_mean_latent: r.mean_bce_mean_latent,
+        }),
+        clustering: ClusteringJson {
+            general: v.latent_general.as_ref().map(|l| l.clustering),
+            anomaly: v.latent_anomaly.as_ref().map(|l| l.clustering),
+        },
+        anomaly: v
+            .held_out
+            .iter()
+            .filter_map(|(_, a)| a.as_ref())
+            .map(|a| AnomalyJson {
+                digit: a.digit,
+                auc: a.auc,
+                roc: RocCorners::of(&a.roc.fpr, &a.roc.tpr),
+            })
+            .collect(),
+        linear_probe: v.probe.clone(),
+    }
 }
 
 /// Writes `results.json` into `out`.
@@ -260,40 +392,23 @@ pub fn write_results_json(
     findings: &[Finding],
     out: &Path,
 ) -> Result<()> {
-    let variants = results
-        .variants
+    let seeds = results
+        .seeds
         .iter()
-        .map(|v| VariantJson {
-            variant: v.variant.clone(),
-            training: TrainingJson {
-                general: v.train_general.clone(),
-                anomaly: v.train_anomaly.clone(),
+        .map(|s| SeedJson {
+            seed: s.seed,
+            variants: s.variants.iter().map(variant_json).collect(),
+            baselines: BaselinesJson {
+                random_encoder: s.random_encoder.clone(),
+                supervised: s.supervised.clone(),
             },
-            reconstruction: v.reconstruction.as_ref().map(|r| ReconstructionJson {
-                mean_bce: r.mean_bce,
-                mean_bce_mean_latent: r.mean_bce_mean_latent,
-            }),
-            clustering: ClusteringJson {
-                general: v.latent_general.as_ref().map(|l| l.clustering),
-                anomaly: v.latent_anomaly.as_ref().map(|l| l.clustering),
-            },
-            anomaly: v.anomaly.as_ref().map(|a| AnomalyJson {
-                digit: a.digit,
-                auc: a.auc,
-                roc: RocCorners::of(&a.roc.fpr, &a.roc.tpr),
-            }),
-            linear_probe: v.probe.clone(),
         })
         .collect();
     let json = ResultsJson {
         format_version: FORMAT_VERSION,
         experiment: &results.experiment,
         metadata,
-        variants,
-        baselines: BaselinesJson {
-            random_encoder: results.random_encoder.clone(),
-            supervised: results.supervised.clone(),
-        },
+        seeds,
         findings,
         jobs: &results.jobs,
     };

@@ -218,7 +218,11 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// `dir/<variant>_<latent>`: where the runner keeps a run.
-pub fn run_dir(root: &Path, variant: &str, latent_dim: usize) -> PathBuf {
-    root.join(format!("{variant}_latent{latent_dim}"))
+/// `root/seed<seed>/<variant>_latent<d>[_without<digit>]`: where the runner keeps a run.
+pub fn run_dir(root: &Path, run: &RunSettings) -> PathBuf {
+    let mut name = format!("{}_latent{}", run.variant.name, run.latent_dim);
+    if let Some(d) = run.exclude_digit {
+        name.push_str(&format!("_without{d}"));
+    }
+    root.join(format!("seed{}", run.seed)).join(name)
 }

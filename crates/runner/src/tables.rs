@@ -1,16 +1,16 @@
 //! The study's tables, built from the cached results: one row per variant (plus baseline
-//! rows where they belong), one column per metric. Each is written as CSV (snake_case
-//! headers, empty cell for "not applicable / not available") and as Markdown ("n/a").
+//! rows where they belong), one column per metric, each value known per seed. A
+//! [`MetricTable`] is written as a long CSV (per seed), a summary CSV (n, mean, sd, 95%
+//! interval) and Markdown (mean ± half-width); CSVs have snake_case headers and an empty cell
+//! for "not applicable / not available", Markdown says "n/a".
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::reference::{
-    reference, BCE_RELATIVE_TOLERANCE, PROBE_ABSOLUTE_TOLERANCE, RANDOM_ENCODER_ACCURACY,
-    REFERENCE_DATASET,
-};
-use crate::results::{StudyResults, VariantResults};
+use crate::reference::{reference, RANDOM_ENCODER_ACCURACY, REFERENCE_DATASET};
+use crate::results::{SeedResults, StudyResults, VariantResults};
+use ae_eval::stats::{summarize, Summary};
 
 /// One column of a table.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +28,8 @@ pub struct Column {
 pub enum Cell {
     /// A number, printed with the column's decimals.
     Number(f64),
+    /// A number with its own decimals (overriding the column's).
+    Fixed(f64, usize),
     /// Text, printed as is.
     Text(String),
     /// Not applicable or not computed: empty in CSV, "n/a" in Markdown.
@@ -76,6 +78,7 @@ impl Table {
     fn cell_text(&self, column: usize, cell: &Cell, missing: &str) -> String {
         match cell {
             Cell::Number(v) => format!("{v:.*}", self.columns[column].decimals),
+            Cell::Fixed(v, decimals) => format!("{v:.decimals$}"),
             Cell::Text(t) => t.clone(),
             Cell::Missing => missing.into(),
         }
@@ -145,156 +148,458 @@ impl Table {
     }
 }
 
-fn variant_rows(results: &StudyResults, cells: impl Fn(&VariantResults) -> Vec<Cell>) -> Vec<Row> {
+/// One metric of a [`MetricTable`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    /// CSV name (snake_case).
+    pub key: String,
+    /// Markdown header.
+    pub title: String,
+    /// Decimals printed.
+    pub decimals: usize,
+}
+
+fn metric(key: &str, title: &str, decimals: usize) -> Metric {
+    Metric {
+        key: key.into(),
+        title: title.into(),
+        decimals,
+    }
+}
+
+/// One row of a [`MetricTable`]: a variant (or baseline) and, per metric, its value in each
+/// seed (`None` where the seed has no result or the metric does not apply).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricRow {
+    /// Variant or baseline name.
+    pub label: String,
+    /// `values[metric][seed]`, seeds in the study's order.
+    pub values: Vec<Vec<Option<f64>>>,
+}
+
+impl MetricRow {
+    /// The values of metric `m` in the seeds that have one.
+    pub fn present(&self, m: usize) -> Vec<f64> {
+        self.values[m].iter().flatten().copied().collect()
+    }
+
+    /// Mean, sd and 95% interval of metric `m` over the seeds that have a value.
+    pub fn summary(&self, m: usize) -> Option<Summary> {
+        summarize(&self.present(m))
+    }
+}
+
+/// A table of per-seed values and their summaries over the seeds. Written three ways:
+/// `tables/<name>.csv`, the long form (one row per variant and seed, one column per metric);
+/// `tables/<name>_summary.csv` (one row per variant and metric: n, mean, sample sd, 95%
+/// Student-t interval); and `tables/<name>.md`, mean ± half-width per cell, as the report
+/// shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricTable {
+    /// File stem.
+    pub name: &'static str,
+    /// Heading in the report.
+    pub title: String,
+    /// One paragraph under the heading.
+    pub caption: String,
+    /// The seeds, in the order of every row's values.
+    pub seeds: Vec<u64>,
+    /// The metrics.
+    pub metrics: Vec<Metric>,
+    /// The rows.
+    pub rows: Vec<MetricRow>,
+}
+
+impl MetricTable {
+    /// The row of `label`.
+    pub fn row(&self, label: &str) -> Option<&MetricRow> {
+        self.rows.iter().find(|r| r.label == label)
+    }
+
+    /// Index of the metric called `key`.
+    pub fn metric(&self, key: &str) -> Option<usize> {
+        self.metrics.iter().position(|m| m.key == key)
+    }
+
+    /// The long form: one row per variant and seed.
+    pub fn long(&self) -> Table {
+        let mut columns = vec![col("seed", "seed", 0)];
+        columns.extend(
+            self.metrics
+                .iter()
+                .map(|m| col(&m.key, &m.title, m.decimals)),
+        );
+        let mut rows = Vec::new();
+        for row in &self.rows {
+            for (s, &seed) in self.seeds.iter().enumerate() {
+                let mut cells = vec![Cell::Number(seed as f64)];
+                cells.extend(row.values.iter().map(|v| Cell::from(v[s])));
+                rows.push(Row {
+                    label: row.label.clone(),
+                    cells,
+                });
+            }
+        }
+        Table {
+            name: self.name,
+            title: self.title.clone(),
+            caption: self.caption.clone(),
+            columns,
+            rows,
+        }
+    }
+
+    /// The summary form: one row per variant and metric.
+    pub fn summary(&self) -> Table {
+        let mut rows = Vec::new();
+        for row in &self.rows {
+            for (m, metric) in self.metrics.iter().enumerate() {
+                let s = row.summary(m);
+                let d = metric.decimals + 2;
+                let number = |x: Option<f64>| x.map_or(Cell::Missing, |x| Cell::Fixed(x, d));
+                rows.push(Row {
+                    label: row.label.clone(),
+                    cells: vec![
+                        Cell::Text(metric.key.clone()),
+                        Cell::Fixed(s.map_or(0.0, |s| s.n as f64), 0),
+                        number(s.map(|s| s.mean)),
+                        number(s.and_then(|s| s.sd)),
+                        number(s.and_then(|s| s.ci_low)),
+                        number(s.and_then(|s| s.ci_high)),
+                    ],
+                });
+            }
+        }
+        Table {
+            name: self.name,
+            title: self.title.clone(),
+            caption: self.caption.clone(),
+            columns: vec![
+                col("metric", "metric", 0),
+                col("n", "n", 0),
+                col("mean", "mean", 0),
+                col("sd", "sd", 0),
+                col("ci_low", "95% CI low", 0),
+                col("ci_high", "95% CI high", 0),
+            ],
+            rows,
+        }
+    }
+
+    /// The display form: mean ± 95% half-width per cell (the mean alone for one seed).
+    pub fn display(&self) -> Table {
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| Row {
+                label: row.label.clone(),
+                cells: (0..self.metrics.len())
+                    .map(|m| {
+                        row.summary(m).map_or(Cell::Missing, |s| {
+                            Cell::Text(mean_pm(&s, self.metrics[m].decimals))
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        Table {
+            name: self.name,
+            title: self.title.clone(),
+            caption: self.caption.clone(),
+            columns: self
+                .metrics
+                .iter()
+                .map(|m| col(&m.key, &m.title, m.decimals))
+                .collect(),
+            rows,
+        }
+    }
+
+    /// Writes the long CSV, the summary CSV and the Markdown, atomically.
+    pub fn write(&self, out: &Path) -> Result<()> {
+        let dir = out.join("tables");
+        let markdown = format!(
+            "## {}\n\n{}\n\n{}",
+            self.title,
+            self.caption,
+            self.display().to_markdown()
+        );
+        for (file, bytes) in [
+            (format!("{}.csv", self.name), self.long().to_csv()?),
+            (
+                format!("{}_summary.csv", self.name),
+                self.summary().to_csv()?,
+            ),
+            (format!("{}.md", self.name), markdown.into_bytes()),
+        ] {
+            let path = dir.join(file);
+            ae_data::fs::write_atomic(&path, &bytes)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// `mean ± half-width` with `decimals` (the mean alone where there is no interval).
+pub fn mean_pm(s: &Summary, decimals: usize) -> String {
+    match s.half_width() {
+        Some(h) => format!("{:.decimals$} ± {h:.decimals$}", s.mean),
+        None => format!("{:.decimals$}", s.mean),
+    }
+}
+
+/// Rows of one value per metric per variant.
+fn variant_rows(
+    results: &StudyResults,
+    metrics: usize,
+    values: impl Fn(&VariantResults) -> Vec<Option<f64>>,
+) -> Vec<MetricRow> {
     results
         .variants
         .iter()
-        .map(|v| Row {
-            label: v.variant.clone(),
-            cells: cells(v),
+        .map(|name| {
+            let mut row = MetricRow {
+                label: name.clone(),
+                values: vec![Vec::new(); metrics],
+            };
+            for seed in &results.seeds {
+                let v = seed.variant(name).map(&values);
+                for (m, column) in row.values.iter_mut().enumerate() {
+                    column.push(v.as_ref().and_then(|v| v[m]));
+                }
+            }
+            row
         })
         .collect()
 }
 
+/// A row of a baseline (one value per metric per seed).
+fn baseline_row(
+    results: &StudyResults,
+    label: &str,
+    metrics: usize,
+    values: impl Fn(&SeedResults) -> Vec<Option<f64>>,
+) -> MetricRow {
+    let mut row = MetricRow {
+        label: label.into(),
+        values: vec![Vec::new(); metrics],
+    };
+    for seed in &results.seeds {
+        let v = values(seed);
+        for (m, column) in row.values.iter_mut().enumerate() {
+            column.push(v[m]);
+        }
+    }
+    row
+}
+
+fn seeds_note(results: &StudyResults) -> String {
+    match results.seeds.len() {
+        1 => format!("One seed ({}).", results.seeds[0].seed),
+        n => format!(
+            "Mean ± half-width of the 95% confidence interval (Student t) over {n} seeds ({}).",
+            results
+                .seeds
+                .iter()
+                .map(|s| s.seed.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Task 1: mean test BCE of the general models.
-pub fn reconstruction(results: &StudyResults) -> Table {
-    Table {
+pub fn reconstruction(results: &StudyResults) -> MetricTable {
+    MetricTable {
         name: "reconstruction",
         title: "Reconstruction".into(),
         caption: format!(
             "Mean test BCE (summed over pixels, averaged over images; lower is better) of the \
              latent-{} models. `test_bce` forms the latent as the reference does (sampled for \
-             the VAE family); `test_bce_mean_latent` uses the mean instead.",
-            results.experiment.general.latent_dim
+             the VAE family); `test_bce_mean_latent` uses the mean instead. {}",
+            results.experiment.general.latent_dim,
+            seeds_note(results)
         ),
-        columns: vec![
-            col("test_bce", "test BCE", 2),
-            col("test_bce_mean_latent", "test BCE (mean latent)", 2),
+        seeds: results.seeds.iter().map(|s| s.seed).collect(),
+        metrics: vec![
+            metric("test_bce", "test BCE", 2),
+            metric("test_bce_mean_latent", "test BCE (mean latent)", 2),
         ],
-        rows: variant_rows(results, |v| {
+        rows: variant_rows(results, 2, |v| {
             let r = v.reconstruction.as_ref();
             vec![
-                r.map(|r| r.mean_bce).into(),
-                r.and_then(|r| r.mean_bce_mean_latent).into(),
+                r.map(|r| r.mean_bce),
+                r.and_then(|r| r.mean_bce_mean_latent),
             ]
         }),
     }
 }
 
 /// Task 6: linear-probe test accuracy, with the two baseline rows.
-pub fn probe(results: &StudyResults) -> Table {
-    let columns = vec![
-        col("accuracy", "accuracy", 4),
-        col("accuracy_mean_latent", "accuracy (mean latent)", 4),
-        col("best_epoch", "best epoch", 0),
-    ];
-    let mut rows = variant_rows(results, |v| {
+pub fn probe(results: &StudyResults) -> MetricTable {
+    let mut rows = variant_rows(results, 3, |v| {
         let p = v.probe.as_ref();
         vec![
-            p.map(|p| p.sampled.test_accuracy).into(),
-            p.and_then(|p| p.mean_latent.as_ref().map(|m| m.test_accuracy))
-                .into(),
-            p.map(|p| p.sampled.best_epoch as f64).into(),
+            p.map(|p| p.sampled.test_accuracy),
+            p.and_then(|p| p.mean_latent.as_ref().map(|m| m.test_accuracy)),
+            p.map(|p| p.sampled.best_epoch as f64),
         ]
     });
-    for (label, outcome) in [
-        ("random_encoder", &results.random_encoder),
-        ("supervised", &results.supervised),
-    ] {
-        rows.push(Row {
-            label: label.into(),
-            cells: vec![
-                outcome.as_ref().map(|o| o.test_accuracy).into(),
-                Cell::Missing,
-                outcome.as_ref().map(|o| o.best_epoch as f64).into(),
-            ],
-        });
-    }
-    Table {
+    rows.push(baseline_row(results, "random_encoder", 3, |s| {
+        let o = s.random_encoder.as_ref().map(|r| &r.reference);
+        vec![
+            o.map(|o| o.test_accuracy),
+            None,
+            o.map(|o| o.best_epoch as f64),
+        ]
+    }));
+    rows.push(baseline_row(results, "supervised", 3, |s| {
+        let o = s.supervised.as_ref();
+        vec![
+            o.map(|o| o.test_accuracy),
+            None,
+            o.map(|o| o.best_epoch as f64),
+        ]
+    }));
+    MetricTable {
         name: "probe",
         title: "Linear probe".into(),
-        caption: "Test accuracy of a linear classifier on the frozen latent-20 codes, trained on \
-                  550 labelled images with early stopping (higher is better). `random_encoder` \
-                  is the reference's \"trained from scratch\" row (a random encoder whose \
-                  BatchNorm runs in training mode while only the linear layer learns); \
-                  `supervised` trains encoder and linear layer end to end."
-            .into(),
-        columns,
+        caption: format!(
+            "Test accuracy of a linear classifier on the frozen latent-{} codes, trained on \
+             550 labelled images (higher is better). Reference protocol: Adam, batch 32, at \
+             most {} epochs, early stopping with patience {}. `random_encoder` is the \
+             reference's \"trained from scratch\" row (a random encoder whose BatchNorm runs in \
+             training mode while only the linear layer learns); `supervised` trains encoder \
+             and linear layer end to end. {}",
+            results.experiment.general.latent_dim,
+            results.experiment.probe.max_epochs,
+            results.experiment.probe.patience,
+            seeds_note(results)
+        ),
+        seeds: results.seeds.iter().map(|s| s.seed).collect(),
+        metrics: vec![
+            metric("accuracy", "accuracy", 4),
+            metric("accuracy_mean_latent", "accuracy (mean latent)", 4),
+            metric("best_epoch", "best epoch", 0),
+        ],
         rows,
     }
 }
 
-/// Task 5: anomaly AUC of the anomaly models.
-pub fn anomaly(results: &StudyResults) -> Table {
+/// Task 5: anomaly AUC of the anomaly models for the primary held-out digit.
+pub fn anomaly(results: &StudyResults) -> MetricTable {
     let a = &results.experiment.anomaly;
-    Table {
+    let digit = a.primary_digit();
+    MetricTable {
         name: "anomaly",
         title: "Anomaly detection".into(),
         caption: format!(
-            "Area under the ROC curve of the per-image test BCE as a detector of digit {} \
-             (left out of training) with the latent-{} models (higher is better).",
-            a.digit, a.latent_dim
+            "Area under the ROC curve of the per-image test BCE as a detector of class {digit} \
+             (left out of training) with the latent-{} models (higher is better). {}",
+            a.latent_dim,
+            seeds_note(results)
         ),
-        columns: vec![col("auc", "AUC", 4)],
-        rows: variant_rows(results, |v| vec![v.anomaly.as_ref().map(|a| a.auc).into()]),
+        seeds: results.seeds.iter().map(|s| s.seed).collect(),
+        metrics: vec![metric("auc", "AUC", 4)],
+        rows: variant_rows(results, 1, |v| vec![v.anomaly_for(digit).map(|a| a.auc)]),
+    }
+}
+
+/// Task 5 for every held-out class: AUC per variant and held-out digit, and the row mean.
+pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
+    let digits = results.experiment.anomaly.digits.clone();
+    let mut metrics: Vec<Metric> = digits
+        .iter()
+        .map(|d| metric(&format!("auc_digit{d}"), &format!("{d}"), 3))
+        .collect();
+    metrics.push(metric("mean_auc", "mean", 3));
+    let n = metrics.len();
+    MetricTable {
+        name: "leave_one_class_out",
+        title: "Anomaly detection, every held-out class".into(),
+        caption: format!(
+            "AUC of the per-image test BCE when class d is left out of training and scored as \
+             the anomaly, one latent-{} model per variant and held-out class; `mean` is the \
+             mean over the held-out classes within a seed. {}",
+            results.experiment.anomaly.latent_dim,
+            seeds_note(results)
+        ),
+        seeds: results.seeds.iter().map(|s| s.seed).collect(),
+        metrics,
+        rows: variant_rows(results, n, |v| {
+            let mut aucs: Vec<Option<f64>> = digits
+                .iter()
+                .map(|&d| v.anomaly_for(d).map(|a| a.auc))
+                .collect();
+            let present: Vec<f64> = aucs.iter().flatten().copied().collect();
+            let mean = (present.len() == digits.len())
+                .then(|| present.iter().sum::<f64>() / present.len() as f64);
+            aucs.push(mean);
+            aucs
+        }),
     }
 }
 
 /// Task 4: k-means clustering of the latent codes against the classes.
-pub fn clustering(results: &StudyResults) -> Table {
+pub fn clustering(results: &StudyResults) -> MetricTable {
     let e = &results.experiment;
-    Table {
+    MetricTable {
         name: "clustering",
         title: "Latent clustering".into(),
         caption: format!(
             "K-means (k = 10) on the test set's latent codes: Hungarian-matched accuracy and \
              normalised mutual information, for the general (latent {}) and anomaly (latent {}) \
-             models (higher is better).",
-            e.general.latent_dim, e.anomaly.latent_dim
+             models (higher is better). {}",
+            e.general.latent_dim,
+            e.anomaly.latent_dim,
+            seeds_note(results)
         ),
-        columns: vec![
-            col("general_accuracy", "general accuracy", 4),
-            col("general_nmi", "general NMI", 4),
-            col("anomaly_accuracy", "anomaly accuracy", 4),
-            col("anomaly_nmi", "anomaly NMI", 4),
+        seeds: results.seeds.iter().map(|s| s.seed).collect(),
+        metrics: vec![
+            metric("general_accuracy", "general accuracy", 4),
+            metric("general_nmi", "general NMI", 4),
+            metric("anomaly_accuracy", "anomaly accuracy", 4),
+            metric("anomaly_nmi", "anomaly NMI", 4),
         ],
-        rows: variant_rows(results, |v| {
+        rows: variant_rows(results, 4, |v| {
             let (g, a) = (
                 v.latent_general.as_ref().map(|l| l.clustering),
                 v.latent_anomaly.as_ref().map(|l| l.clustering),
             );
             vec![
-                g.map(|c| c.accuracy).into(),
-                g.map(|c| c.nmi).into(),
-                a.map(|c| c.accuracy).into(),
-                a.map(|c| c.nmi).into(),
+                g.map(|c| c.accuracy),
+                g.map(|c| c.nmi),
+                a.map(|c| c.accuracy),
+                a.map(|c| c.nmi),
             ]
         }),
     }
 }
 
 /// Training time of every run, from its `record.json`.
-pub fn training_time(results: &StudyResults) -> Table {
-    Table {
+pub fn training_time(results: &StudyResults) -> MetricTable {
+    MetricTable {
         name: "training_time",
         title: "Training time".into(),
         caption: format!(
-            "Wall time and throughput of each training run on this machine ({} epochs).",
-            results.experiment.training.epochs
+            "Wall time and throughput of each training run on this machine ({} epochs). {}",
+            results.experiment.training.epochs,
+            seeds_note(results)
         ),
-        columns: vec![
-            col("general_seconds", "general (s)", 1),
-            col("general_samples_per_second", "general (samples/s)", 0),
-            col("anomaly_seconds", "anomaly (s)", 1),
-            col("anomaly_samples_per_second", "anomaly (samples/s)", 0),
+        seeds: results.seeds.iter().map(|s| s.seed).collect(),
+        metrics: vec![
+            metric("general_seconds", "general (s)", 1),
+            metric("general_samples_per_second", "general (samples/s)", 0),
+            metric("anomaly_seconds", "anomaly (s)", 1),
+            metric("anomaly_samples_per_second", "anomaly (samples/s)", 0),
         ],
-        rows: variant_rows(results, |v| {
+        rows: variant_rows(results, 4, |v| {
             let (g, a) = (v.train_general.as_ref(), v.train_anomaly.as_ref());
             vec![
-                g.map(|t| t.train_seconds).into(),
-                g.map(|t| t.samples_per_second).into(),
-                a.map(|t| t.train_seconds).into(),
-                a.map(|t| t.samples_per_second).into(),
+                g.map(|t| t.train_seconds),
+                g.map(|t| t.samples_per_second),
+                a.map(|t| t.train_seconds),
+                a.map(|t| t.samples_per_second),
             ]
         }),
     }
@@ -308,55 +613,68 @@ fn verdict(ok: Option<bool>) -> Cell {
     }
 }
 
-/// Ours against SPEC's reference numbers (MNIST only), with differences.
+/// One comparison with a published number: our summary over the seeds beside it.
+fn compared(ours: &[f64], reference: f64, decimals: usize) -> Vec<Cell> {
+    let s = summarize(ours);
+    let range = ae_eval::stats::range(ours);
+    vec![
+        s.map_or(Cell::Missing, |s| Cell::Text(mean_pm(&s, decimals))),
+        Cell::Fixed(reference, decimals),
+        s.map_or(Cell::Missing, |s| Cell::Fixed(s.mean - reference, decimals)),
+        verdict(range.map(|(lo, hi)| lo <= reference && reference <= hi)),
+        verdict(s.and_then(|s| s.within_two_sd(reference))),
+    ]
+}
+
+/// Ours against the reference's published numbers (MNIST only): our mean and 95% interval
+/// over the seeds, and whether the published number lies inside our seed range and inside
+/// mean ± 2 sd.
 pub fn comparison(results: &StudyResults) -> Table {
-    let columns = vec![
-        col("bce", "BCE (ours)", 2),
-        col("bce_reference", "BCE (reference)", 2),
-        col("bce_difference", "BCE diff", 2),
-        col("bce_relative_difference", "BCE rel. diff", 3),
-        col("bce_within_10_percent", "within 10%", 0),
-        col("probe_accuracy", "probe (ours)", 4),
-        col("probe_accuracy_reference", "probe (reference)", 4),
-        col("probe_accuracy_difference", "probe diff", 4),
-        col("probe_within_0_06", "within 0.06", 0),
-        col("auc", "AUC (ours)", 4),
-        col("auc_reference_old_score", "AUC (reference, old score*)", 3),
-    ];
-    let mut rows = variant_rows(results, |v| {
-        let Some(r) = reference(&v.variant) else {
-            return vec![Cell::Missing; columns.len()];
-        };
-        let bce = v.reconstruction.as_ref().map(|x| x.mean_bce);
-        let acc = v.probe.as_ref().map(|p| p.sampled.test_accuracy);
-        let bce_diff = bce.map(|b| b - r.reconstruction_bce);
-        let bce_rel = bce_diff.map(|d| d / r.reconstruction_bce);
-        let acc_diff = acc.map(|a| a - r.probe_accuracy);
-        vec![
-            bce.into(),
-            Cell::Number(r.reconstruction_bce),
-            bce_diff.into(),
-            bce_rel.into(),
-            verdict(bce_rel.map(|x| x.abs() <= BCE_RELATIVE_TOLERANCE)),
-            acc.into(),
-            Cell::Number(r.probe_accuracy),
-            acc_diff.into(),
-            verdict(acc_diff.map(|x| x.abs() <= PROBE_ABSOLUTE_TOLERANCE)),
-            v.anomaly.as_ref().map(|a| a.auc).into(),
-            Cell::Number(r.anomaly_auc_old_score),
-        ]
-    });
-    let acc = results.random_encoder.as_ref().map(|o| o.test_accuracy);
-    let diff = acc.map(|a| a - RANDOM_ENCODER_ACCURACY);
+    let mut columns = Vec::new();
+    for (key, title, decimals) in [("bce", "BCE", 2), ("probe_accuracy", "probe", 4)] {
+        columns.extend([
+            col(key, &format!("{title} (ours)"), decimals),
+            col(
+                &format!("{key}_reference"),
+                &format!("{title} (reference)"),
+                decimals,
+            ),
+            col(
+                &format!("{key}_difference"),
+                &format!("{title} diff"),
+                decimals,
+            ),
+            col(&format!("{key}_in_seed_range"), "in seed range", 0),
+            col(&format!("{key}_within_2sd"), "within 2 sd", 0),
+        ]);
+    }
+    let mut rows: Vec<Row> = results
+        .variants
+        .iter()
+        .map(|name| {
+            let Some(r) = reference(name) else {
+                return Row {
+                    label: name.clone(),
+                    cells: vec![Cell::Missing; columns.len()],
+                };
+            };
+            let bce = results.values(name, |v| v.reconstruction.as_ref().map(|x| x.mean_bce));
+            let acc = results.values(name, |v| v.probe.as_ref().map(|p| p.sampled.test_accuracy));
+            let mut cells = compared(&bce, r.reconstruction_bce, 2);
+            cells.extend(compared(&acc, r.probe_accuracy, 4));
+            Row {
+                label: name.clone(),
+                cells,
+            }
+        })
+        .collect();
+    let acc: Vec<f64> = results
+        .seeds
+        .iter()
+        .filter_map(|s| s.random_encoder.as_ref().map(|r| r.reference.test_accuracy))
+        .collect();
     let mut cells = vec![Cell::Missing; 5];
-    cells.extend([
-        acc.into(),
-        Cell::Number(RANDOM_ENCODER_ACCURACY),
-        diff.into(),
-        verdict(diff.map(|x| x.abs() <= PROBE_ABSOLUTE_TOLERANCE)),
-        Cell::Missing,
-        Cell::Missing,
-    ]);
+    cells.extend(compared(&acc, RANDOM_ENCODER_ACCURACY, 4));
     rows.push(Row {
         label: "random_encoder".into(),
         cells,
@@ -374,36 +692,37 @@ pub fn comparison(results: &StudyResults) -> Table {
         name: "comparison",
         title: "Ours against the reference".into(),
         caption: format!(
-            "Our numbers beside SPEC's reference numbers (MNIST, one seed). Differences are \
-             ours minus the reference; \"within\" marks the acceptance bands (BCE within 10%, \
-             probe accuracy within 0.06). *The reference's published AUCs were computed with \
-             an old signed-difference score before a fix and are not comparable with ours \
-             (per-image BCE).{dataset_note}"
+            "Our numbers (reference protocols) beside the reference's published numbers (MNIST, \
+             one seed). Differences are our mean minus the reference; \"in seed range\" says \
+             whether the published number lies between our lowest and highest seed, \"within 2 \
+             sd\" whether it lies within our mean ± 2 sample sd (needs two seeds). {}{dataset_note}",
+            seeds_note(results)
         ),
         columns,
         rows,
     }
 }
 
-/// Every table of the report, in report order.
-pub fn all(results: &StudyResults) -> Vec<Table> {
+/// The tables of per-seed metrics, in report order.
+pub fn metric_tables(results: &StudyResults) -> Vec<MetricTable> {
     vec![
         reconstruction(results),
         probe(results),
         anomaly(results),
+        leave_one_class_out(results),
         clustering(results),
-        comparison(results),
         training_time(results),
     ]
 }
 
 /// Tables whose contents depend only on the computation, not on timing: the ones two runs
-/// with the same seed must reproduce byte for byte.
-pub fn deterministic_table_names() -> [&'static str; 5] {
+/// with the same seeds must reproduce byte for byte (each with its `_summary` beside it).
+pub fn deterministic_table_names() -> [&'static str; 6] {
     [
         "reconstruction",
         "probe",
         "anomaly",
+        "leave_one_class_out",
         "clustering",
         "comparison",
     ]
@@ -436,6 +755,48 @@ mod tests {
     fn csv_has_snake_case_headers_and_empty_missing_cells() {
         let csv = String::from_utf8(table().to_csv().unwrap()).unwrap();
         assert_eq!(csv, "variant,a_b,c\nvae,1.23,\nvq,,yes\n");
+    }
+
+    fn metric_table() -> MetricTable {
+        MetricTable {
+            name: "m",
+            title: "M".into(),
+            caption: String::new(),
+            seeds: vec![42, 43],
+            metrics: vec![metric("bce", "BCE", 1)],
+            rows: vec![
+                MetricRow {
+                    label: "vae".into(),
+                    values: vec![vec![Some(1.0), Some(3.0)]],
+                },
+                MetricRow {
+                    label: "vq".into(),
+                    values: vec![vec![Some(2.0), None]],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn metric_tables_have_long_summary_and_display_forms() {
+        let t = metric_table();
+        let long = String::from_utf8(t.long().to_csv().unwrap()).unwrap();
+        assert_eq!(
+            long,
+            "variant,seed,bce\nvae,42,1.0\nvae,43,3.0\nvq,42,2.0\nvq,43,\n"
+        );
+        // vae: mean 2, sd sqrt(2) = 1.414214, half-width t(0.975, 1) * sd / sqrt(2) =
+        // 12.706205 * 1 = 12.706205: [-10.706205, 14.706205] (three decimals: 1 + 2).
+        let summary = String::from_utf8(t.summary().to_csv().unwrap()).unwrap();
+        assert_eq!(
+            summary,
+            "variant,metric,n,mean,sd,ci_low,ci_high\n\
+             vae,bce,2,2.000,1.414,-10.706,14.706\n\
+             vq,bce,1,2.000,,,\n"
+        );
+        let md = t.display().to_markdown();
+        assert!(md.contains("| vae | 2.0 ± 12.7 |"), "{md}");
+        assert!(md.contains("| vq | 2.0 |"), "{md}");
     }
 
     #[test]

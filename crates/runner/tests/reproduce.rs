@@ -1,32 +1,49 @@
-//! End to end: `bakeoff reproduce` on `experiments/quick.toml` — caching, resuming after a
-//! kill, determinism. One fresh run is shared by the tests that only compare against it.
+//! End to end: `bakeoff reproduce` on `experiments/quick.toml` (two seeds, two held-out
+//! classes) — every output, caching per seed, resuming after a kill, determinism. One fresh
+//! run is shared by the tests that only compare against it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use ae_runner::experiment::Experiment;
+use ae_runner::plan::Plan;
 use ae_runner::tables::deterministic_table_names;
-
-const QUICK_JOBS: usize = 78;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn reproduce_command(out: &Path) -> Command {
+const QUICK: &str = "experiments/quick.toml";
+
+/// Jobs in the quick profile's plan (whatever the registry holds).
+fn quick_jobs() -> usize {
+    let e = Experiment::load(&workspace().join(QUICK)).unwrap();
+    Plan::new(&e, &e.variants).unwrap().jobs.len()
+}
+
+fn reproduce_command_with(experiment: &Path, out: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bakeoff"));
     cmd.current_dir(workspace())
         .arg("reproduce")
         .arg("--experiment")
-        .arg("experiments/quick.toml")
+        .arg(experiment)
         .arg("--out")
         .arg(out);
     cmd
 }
 
+fn reproduce_command(out: &Path) -> Command {
+    reproduce_command_with(Path::new(QUICK), out)
+}
+
 fn reproduce(out: &Path) -> Output {
-    let output = reproduce_command(out).output().expect("bakeoff runs");
+    run_ok(reproduce_command(out))
+}
+
+fn run_ok(mut command: Command) -> Output {
+    let output = command.output().expect("bakeoff runs");
     assert!(
         output.status.success(),
         "reproduce failed:\n{}\n{}",
@@ -58,7 +75,7 @@ fn fresh_run() -> &'static Path {
         let output = reproduce(&dir);
         assert_eq!(
             jobs_done(&output).len(),
-            QUICK_JOBS,
+            quick_jobs(),
             "{}",
             text(&output.stderr)
         );
@@ -72,13 +89,21 @@ fn csv(out: &Path, table: &str) -> Vec<u8> {
 }
 
 fn assert_same_tables(a: &Path, b: &Path) {
-    for table in deterministic_table_names() {
-        assert!(
-            csv(a, table) == csv(b, table),
-            "{table}.csv differs:\n{}\n---\n{}",
-            text(&csv(a, table)),
-            text(&csv(b, table))
-        );
+    for name in deterministic_table_names() {
+        let summary = format!("{name}_summary");
+        let tables: &[&str] = if name == "comparison" {
+            &[name]
+        } else {
+            &[name, &summary]
+        };
+        for table in tables {
+            assert!(
+                csv(a, table) == csv(b, table),
+                "{table}.csv differs:\n{}\n---\n{}",
+                text(&csv(a, table)),
+                text(&csv(b, table))
+            );
+        }
     }
 }
 
@@ -120,25 +145,68 @@ fn quick_run_writes_every_output() {
         "latent_general.png",
         "latent_anomaly.png",
         "anomaly_roc.png",
+        "seeds_reconstruction.png",
+        "seeds_probe.png",
+        "seeds_anomaly.png",
+        "leave_one_class_out.png",
         "reconstructions/vanilla.png",
         "samples/vq.png",
         "interpolation/vae.gif",
         "interpolation/vae.png",
         "tables/comparison.md",
         "tables/training_time.csv",
+        "tables/reconstruction_summary.csv",
+        "tables/leave_one_class_out.csv",
+        "tables/leave_one_class_out_summary.csv",
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
     assert!(!out.join("samples/vanilla.png").exists());
+    let e = Experiment::load(&workspace().join(QUICK)).unwrap();
     let probe = text(&csv(out, "probe"));
     let lines: Vec<&str> = probe.lines().collect();
-    assert_eq!(lines[0], "variant,accuracy,accuracy_mean_latent,best_epoch");
-    assert_eq!(lines.len(), 1 + 9 + 2);
-    assert!(lines[10].starts_with("random_encoder,") && lines[11].starts_with("supervised,"));
+    assert!(
+        lines[0].starts_with("variant,seed,accuracy,accuracy_mean_latent,"),
+        "{}",
+        lines[0]
+    );
+    // One row per variant and seed, baselines included.
+    let rows = (e.variants.len() + 2) * e.seeds.len();
+    assert_eq!(lines.len(), 1 + rows);
+    assert!(lines[1].starts_with(&format!("{},42,", e.variants[0])));
+    assert!(lines[2].starts_with(&format!("{},43,", e.variants[0])));
+    assert!(lines[rows].starts_with("supervised,43,"));
+    let summary = text(&csv(out, "reconstruction_summary"));
+    assert!(summary.starts_with("variant,metric,n,mean,sd,ci_low,ci_high\n"));
+    let vanilla = summary
+        .lines()
+        .find(|l| l.starts_with("vanilla,test_bce,"))
+        .unwrap();
+    let cells: Vec<&str> = vanilla.split(',').collect();
+    assert_eq!(cells[2], "2", "two seeds: {vanilla}");
+    let (mean, lo, hi): (f64, f64, f64) = (
+        cells[3].parse().unwrap(),
+        cells[5].parse().unwrap(),
+        cells[6].parse().unwrap(),
+    );
+    assert!(lo < mean && mean < hi, "{vanilla}");
+    let loco = text(&csv(out, "leave_one_class_out"));
+    assert!(
+        loco.starts_with("variant,seed,auc_digit1,auc_digit7,mean_auc\n"),
+        "{loco}"
+    );
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     for needle in [
+        "## Which of the reference's findings hold",
+        "in 2 seeds",
         "![vanilla](reconstructions/vanilla.png)",
         "(anomaly_roc.png)",
+        "(seeds_probe.png)",
+        "(leave_one_class_out.png)",
+        "### Every held-out class",
+        "Spearman correlation between the rankings",
+        " ± ",
+        "in seed range",
         "shallow reconstructs worst",
         "see images",
         "cargo run --release -p ae-runner -- reproduce",
@@ -148,9 +216,14 @@ fn quick_run_writes_every_output() {
     }
     let results: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
-    assert_eq!(results["variants"].as_array().unwrap().len(), 9);
-    assert!(results["variants"][0]["anomaly"]["roc"]["fpr"].is_array());
-    assert_eq!(results["jobs"].as_array().unwrap().len(), QUICK_JOBS);
+    let seeds = results["seeds"].as_array().unwrap();
+    assert_eq!(seeds.len(), 2);
+    assert_eq!(seeds[1]["seed"], 43);
+    let variants = seeds[0]["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), e.variants.len());
+    assert_eq!(variants[0]["anomaly"].as_array().unwrap().len(), 2);
+    assert!(variants[0]["anomaly"][0]["roc"]["fpr"].is_array());
+    assert_eq!(results["jobs"].as_array().unwrap().len(), quick_jobs());
 }
 
 #[test]
@@ -158,12 +231,13 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("quick");
     copy_dir(fresh_run(), &out);
-    let record = out.join("checkpoints/vanilla_latent20/record.json");
+    let record = out.join("checkpoints/seed42/vanilla_latent20/record.json");
     let before = std::fs::metadata(&record).unwrap().modified().unwrap();
 
     let again = reproduce(&out);
+    let jobs = quick_jobs();
     assert!(
-        text(&again.stdout).contains(&format!("every job is up to date ({QUICK_JOBS} jobs)")),
+        text(&again.stdout).contains(&format!("every job is up to date ({jobs} jobs)")),
         "{}",
         text(&again.stdout)
     );
@@ -174,16 +248,49 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
         before
     );
 
-    std::fs::remove_file(out.join("checkpoints/jobs/reconstruction/vae.json")).unwrap();
+    std::fs::remove_file(out.join("checkpoints/jobs/seed43/reconstruction/vae.json")).unwrap();
     let partial = reproduce(&out);
     assert!(
-        text(&partial.stdout).contains(&format!("1 of {QUICK_JOBS} jobs to run")),
+        text(&partial.stdout).contains(&format!("1 of {jobs} jobs to run")),
         "{}",
         text(&partial.stdout)
     );
-    assert_eq!(jobs_done(&partial), ["reconstruction/vae"]);
+    assert_eq!(jobs_done(&partial), ["seed43/reconstruction/vae"]);
     assert!(text(&partial.stdout).contains("report written"));
     assert_same_tables(fresh_run(), &out);
+}
+
+#[test]
+fn adding_a_seed_runs_only_that_seeds_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("quick");
+    copy_dir(fresh_run(), &out);
+    let quick = std::fs::read_to_string(workspace().join(QUICK)).unwrap();
+    let three = quick.replace("seeds = [42, 43]", "seeds = [42, 43, 44]");
+    assert_ne!(
+        three, quick,
+        "quick.toml's seeds line changed; update this test"
+    );
+    let experiment = dir.path().join("quick.toml");
+    std::fs::write(&experiment, three).unwrap();
+
+    let output = run_ok(reproduce_command_with(&experiment, &out));
+    let done = jobs_done(&output);
+    assert_eq!(done.len(), quick_jobs() / 2, "{done:?}");
+    assert!(done.iter().all(|j| j.starts_with("seed44/")), "{done:?}");
+    let summary = text(&csv(&out, "reconstruction_summary"));
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("vanilla,test_bce,3,")),
+        "{summary}"
+    );
+    // The first two seeds' values are unchanged.
+    let long = text(&csv(&out, "reconstruction"));
+    let fresh = text(&csv(fresh_run(), "reconstruction"));
+    for line in fresh.lines().skip(1) {
+        assert!(long.contains(line), "{line} changed");
+    }
 }
 
 #[test]
@@ -195,7 +302,7 @@ fn killed_run_resumes_to_the_same_tables() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let first = out.join("checkpoints/shallow_latent20/record.json");
+    let first = out.join("checkpoints/seed42/shallow_latent20/record.json");
     let deadline = Instant::now() + Duration::from_secs(300);
     while !first.is_file() {
         assert!(Instant::now() < deadline, "first training never finished");
@@ -207,7 +314,7 @@ fn killed_run_resumes_to_the_same_tables() {
     // The finished run's record (which holds its wall time, so a second training would write
     // different bytes) and checkpoint.
     let record_before = std::fs::read(&first).unwrap();
-    let checkpoint = out.join("checkpoints/shallow_latent20/model.safetensors");
+    let checkpoint = out.join("checkpoints/seed42/shallow_latent20/model.safetensors");
     let checkpoint_before = std::fs::read(&checkpoint).unwrap();
     assert!(
         !out.join("report.md").exists(),

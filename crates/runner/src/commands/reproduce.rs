@@ -139,7 +139,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         );
     }
 
-    let results = StudyResults::load(&experiment, &full_plan, &cache);
+    let results = StudyResults::load(&experiment, &full_plan, &cache)?;
     let report_key = report_key(&full_plan, &results);
     let key_path = checkpoints.join(JOBS_DIR).join(REPORT_KEY_FILE);
     let report_current = std::fs::read_to_string(&key_path).is_ok_and(|k| k == report_key)
@@ -173,10 +173,12 @@ fn write_outputs(
     experiment_file: &Path,
     out: &Path,
 ) -> Result<()> {
-    let tables = tables::all(results);
+    let tables = tables::metric_tables(results);
     for table in &tables {
         table.write(out)?;
     }
+    let comparison = tables::comparison(results);
+    comparison.write(out)?;
     figures::draw_all(results, out)?;
     let findings = findings::check(results);
     results::write_results_json(results, metadata, &findings, out)?;
@@ -184,6 +186,7 @@ fn write_outputs(
         &report::ReportInput {
             results,
             tables: &tables,
+            comparison: &comparison,
             findings: &findings,
             metadata,
             experiment_file: &experiment_file.display().to_string(),

@@ -27,50 +27,74 @@ use crate::run;
 pub struct EvalData {
     /// The whole dataset (the training jobs select their own split from it).
     pub dataset: Dataset,
-    /// Test images of the downstream tasks (the first `evaluation.test_subset`, or all).
+    /// Test images of the downstream tasks (the first `evaluation.test_subset`, or all): the
+    /// same for every seed.
     pub test: LabelledImages,
+    /// The probe's sets of each seed (each seed permutes the split anew).
+    seeds: Vec<(u64, SeedSets)>,
+}
+
+/// The probe's images of one seed's split.
+#[derive(Debug)]
+struct SeedSets {
     /// The probe's validation images (the validation split, or its first
     /// `evaluation.validation_subset`).
-    pub validation: LabelledImages,
+    validation: LabelledImages,
     /// The probe's labelled training images (the split's 550).
-    pub labelled: LabelledImages,
+    labelled: LabelledImages,
 }
 
 impl EvalData {
-    /// Loads the experiment's dataset and selects the evaluation sets.
+    /// Loads the experiment's dataset and selects the evaluation sets of every seed.
     pub fn load(experiment: &Experiment) -> Result<Self> {
         let name = experiment.dataset_name()?;
         let dataset = ae_data::load_dataset(name, experiment.data_dir.as_deref())
             .with_context(|| format!("loading dataset `{name}`"))?;
-        let split = ae_data::split(dataset.train.len(), experiment.seed);
         let e = &experiment.evaluation;
         let test_len = e
             .test_subset
             .map_or(dataset.test.len(), |n| n.min(dataset.test.len()));
         let test = dataset.test.select(&(0..test_len).collect::<Vec<_>>());
-        let validation_indices: Vec<usize> = split
-            .validation
+        let seeds = experiment
+            .seeds
             .iter()
-            .copied()
-            .take(e.validation_subset.unwrap_or(usize::MAX))
+            .map(|&seed| {
+                let split = ae_data::split(dataset.train.len(), seed);
+                let validation_indices: Vec<usize> = split
+                    .validation
+                    .iter()
+                    .copied()
+                    .take(e.validation_subset.unwrap_or(usize::MAX))
+                    .collect();
+                let sets = SeedSets {
+                    validation: dataset.train.select(&validation_indices),
+                    labelled: dataset.train.select(&split.labelled),
+                };
+                (seed, sets)
+            })
             .collect();
-        let validation = dataset.train.select(&validation_indices);
-        let labelled = dataset.train.select(&split.labelled);
         Ok(Self {
             dataset,
             test,
-            validation,
-            labelled,
+            seeds,
         })
     }
 
-    /// The probe's three sets.
-    pub fn probe_data(&self) -> ae_eval::tasks::ProbeData<'_> {
-        ae_eval::tasks::ProbeData {
-            train: &self.labelled,
-            validation: &self.validation,
+    /// The probe's three sets of `seed`'s split.
+    ///
+    /// # Errors
+    /// If `seed` is not one of the experiment's seeds.
+    pub fn probe_data(&self, seed: u64) -> Result<ae_eval::tasks::ProbeData<'_>> {
+        let (_, sets) = self
+            .seeds
+            .iter()
+            .find(|(s, _)| *s == seed)
+            .with_context(|| format!("seed {seed} is not one of the experiment's seeds"))?;
+        Ok(ae_eval::tasks::ProbeData {
+            train: &sets.labelled,
+            validation: &sets.validation,
             test: &self.test,
-        }
+        })
     }
 }
 
@@ -108,7 +132,7 @@ pub fn run_job(
     ctx: &JobContext<'_>,
     observer: &mut dyn TrainingObserver,
 ) -> Result<serde_json::Value> {
-    let mut rng = ChaCha8Rng::seed_from_u64(job.rng_seed(ctx.plan.seed));
+    let mut rng = ChaCha8Rng::seed_from_u64(job.rng_seed());
     let data = ctx.data;
     let value = match &job.task {
         Task::Train { run } => serde_json::to_value(train::run(ctx, run, observer)?)?,
@@ -129,7 +153,7 @@ pub fn run_job(
         }
         Task::LatentStructure { max_points, .. } => {
             let mut model = ctx.model(job, 0)?;
-            let seed = job.rng_seed(ctx.plan.seed);
+            let seed = job.rng_seed();
             let result = latent_structure::run(&mut model, &data.test, *max_points, seed, &mut rng);
             serde_json::to_value(result)?
         }
@@ -139,17 +163,21 @@ pub fn run_job(
         }
         Task::LinearProbe { probe, .. } => {
             let mut model = ctx.model(job, 0)?;
-            let result =
-                linear_probe::run(&mut model, &data.probe_data(), &probe.config(), &mut rng);
+            let result = linear_probe::run(
+                &mut model,
+                &data.probe_data(job.seed)?,
+                &probe.config(),
+                &mut rng,
+            );
             serde_json::to_value(result)?
         }
         Task::RandomEncoder { probe } => serde_json::to_value(baselines::random_encoder(
-            &data.probe_data(),
+            &data.probe_data(job.seed)?,
             &probe.config(),
             &mut rng,
         ))?,
         Task::Supervised { probe } => serde_json::to_value(baselines::supervised(
-            &data.probe_data(),
+            &data.probe_data(job.seed)?,
             &probe.config(),
             &mut rng,
         ))?,
