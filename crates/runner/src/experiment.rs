@@ -163,7 +163,7 @@ impl Default for EvaluationSection {
     }
 }
 
-/// `[probe]`: the linear probe's optimiser and early stopping (SPEC task 6).
+/// `[probe]`: the linear probe's optimiser and early stopping (docs/reference-study.md, task 6).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProbeSection {

@@ -1,5 +1,5 @@
-//! The reference's qualitative findings (SPEC "Qualitative findings a correct port should
-//! show"), checked in every seed and summarised over the seeds: "holds in k of n seeds",
+//! The reference's qualitative findings (`docs/reference-study.md`, "The findings the
+//! reference states"), checked in every seed and summarised over the seeds: "holds in k of n seeds",
 //! paired differences between the variants a finding compares (mean and 95% interval over
 //! the seeds), under the reference's protocol and, where we run a better one, under ours.
 //! The visual findings point at the images.
@@ -376,7 +376,7 @@ pub struct FindingMetrics<'a> {
     pub anomaly: Vec<MetricSpec<'a>>,
 }
 
-/// Checks every finding of SPEC's last paragraph against `results` with `metrics`.
+/// Checks every finding of the reference against `results` with `metrics`.
 pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
 

@@ -1,5 +1,5 @@
-//! The reference study's published numbers, as quoted in `SPEC.md` ("Reference results
-//! (MNIST, one seed, from the reference's published tables)"). Only MNIST has them.
+//! The reference study's published numbers, as restated in `docs/reference-study.md` ("Published numbers
+//! (MNIST, one seed)"). Only MNIST has them.
 
 /// A variant's published results.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -11,7 +11,7 @@ pub struct ReferenceRow {
     /// Linear-probe test accuracy.
     pub probe_accuracy: f64,
     /// Anomaly AUC as published: computed with the old signed-difference score, so not
-    /// directly comparable with ours (SPEC task 5).
+    /// directly comparable with ours (docs/reference-study.md, task 5).
     pub anomaly_auc_old_score: f64,
 }
 
@@ -21,7 +21,7 @@ pub const REFERENCE_DATASET: &str = "mnist";
 /// The reference's "trained from scratch" probe accuracy: our `random_encoder` row.
 pub const RANDOM_ENCODER_ACCURACY: f64 = 0.4364;
 
-/// Per-variant reference numbers (SPEC.md, "Reference results").
+/// Per-variant reference numbers (docs/reference-study.md, "Published numbers").
 pub const REFERENCE: [ReferenceRow; 9] = [
     row("shallow", 123.2, 0.4511, 0.913),
     row("vanilla", 63.92, 0.7835, 0.797),
@@ -88,9 +88,9 @@ alternative.
 their running statistics for validation and test, as PyTorch Lightning's eval mode does in \
 the reference. Its accuracy is still rising at the 20-epoch cap, so it depends on the number \
 of steps, and so on the 550 images drawn.
-- **Anomaly AUC.** We score with the per-image BCE, as SPEC asks. An unseen 1 has few lit \
+- **Anomaly AUC.** We score with the per-image BCE, as the reference's fixed code does. An unseen 1 has few lit \
 pixels and costs most models *less* BCE than a typical digit, so most AUCs come out below \
-0.5. The reference's AUCs (0.78 to 0.91) used the old signed-difference score, and SPEC's \
+0.5. The reference's AUCs (0.78 to 0.91) used the old signed-difference score, and the reference's \
 finding that shallow and stacked are strong anomaly detectors comes from them. With the BCE \
 score it does not hold here: see finding 7.
 - **BCE form.** We evaluate BCE on logits in the stable form; the reference clamps the log \
