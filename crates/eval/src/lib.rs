@@ -4,7 +4,7 @@
 //! [`roc`], [`clustering`] and [`reduction`] *compute* the downstream
 //! results (numbers, curves, 2-D embeddings) from latent codes and scores,
 //! and [`render`] only *draws* already computed results into PNG and GIF
-//! files. Nothing here prints.
+//! files. Nothing here prints. [`stats`] summarises results over repeated runs.
 
 pub mod clustering;
 pub mod reduction;

@@ -1,10 +1,13 @@
 //! End to end: briefly trained vanilla and vae models on a slice of MNIST through every
 //! downstream task, checking shapes and ranges.
 
+use std::time::Instant;
+
 use ae_data::{load_dataset, split, DatasetName, LabelledImages, INPUT_DIM};
 use ae_eval::tasks::{
-    anomaly_detection, interpolate, latent_structure, linear_probe, random_encoder, reconstruction,
-    samples, supervised, EvalBatchNorm, ProbeConfig, ProbeData, ProbeResult, GRID_IMAGES,
+    anomaly_detection, converged_probe, converged_random_encoder, interpolate, latent_structure,
+    linear_probe, random_encoder, reconstruction, samples, supervised, EvalBatchNorm,
+    LogisticProbeConfig, LogisticProbeResult, ProbeConfig, ProbeData, ProbeResult, GRID_IMAGES,
     INTERPOLATION_STEPS, SAMPLE_COUNT,
 };
 use ae_models::training::Silent;
@@ -44,6 +47,15 @@ fn check_probe(name: &str, r: &ProbeResult, max_epochs: usize) {
             .all(|&a| a < best),
         "{name}: ties must keep the earliest epoch: {r:?}"
     );
+}
+
+fn check_converged(name: &str, r: &LogisticProbeResult, config: &LogisticProbeConfig) {
+    eprintln!("{name} converged probe: {r:?}");
+    assert!((0.0..=1.0).contains(&r.test_accuracy), "{name}: {r:?}");
+    assert_eq!(r.grid.len(), config.l2_grid.len(), "{name}: {r:?}");
+    let best = r.grid.iter().map(|g| g.1).fold(0.0, f64::max);
+    assert_eq!(r.validation_accuracy, best, "{name}: {r:?}");
+    assert!(r.grid.contains(&(r.l2, best)), "{name}: {r:?}");
 }
 
 #[test]
@@ -139,6 +151,12 @@ fn every_task_runs_on_briefly_trained_models() {
             .expect("test set has ones and others");
         assert!((0.0..=1.0).contains(&anomaly.auc));
         assert!((anomaly.roc.trapezoid_area() - anomaly.auc).abs() < 1e-9);
+        assert!((0.0..=1.0).contains(&anomaly.published_auc));
+        assert!((anomaly.published_roc.trapezoid_area() - anomaly.published_auc).abs() < 1e-9);
+        eprintln!(
+            "{name} anomaly AUC: BCE {}, published score {}",
+            anomaly.auc, anomaly.published_auc
+        );
 
         let probe = linear_probe(
             &mut model,
@@ -158,7 +176,35 @@ fn every_task_runs_on_briefly_trained_models() {
             let mean = linear_probe(&mut model, &probe_data, LatentMode::Mean, &config, &mut rng);
             check_probe("vae mean", &mean, config.max_epochs);
         }
+
+        // Its own RNG, so the draws above stay as they were.
+        let mut converged_rng = ChaCha8Rng::seed_from_u64(7);
+        let converged_config = LogisticProbeConfig::default();
+        let start = Instant::now();
+        let converged = converged_probe(
+            &mut model,
+            &probe_data,
+            LatentMode::Sampled,
+            &converged_config,
+            &mut converged_rng,
+        )
+        .expect("the probe converges");
+        eprintln!(
+            "{name} converged probe (codes and {} fits): {:.3} s",
+            converged_config.l2_grid.len(),
+            start.elapsed().as_secs_f64()
+        );
+        check_converged(name, &converged, &converged_config);
     }
+
+    let converged_config = LogisticProbeConfig::default();
+    let converged_random = converged_random_encoder(
+        &probe_data,
+        &converged_config,
+        &mut ChaCha8Rng::seed_from_u64(8),
+    )
+    .expect("the probe converges");
+    check_converged("random_encoder", &converged_random, &converged_config);
 
     let random = random_encoder(
         &probe_data,

@@ -8,13 +8,18 @@
 pub mod anomaly;
 pub mod interpolation;
 pub mod latent;
+pub mod logistic_probe;
 pub mod probe;
 pub mod reconstruction;
 pub mod sampling;
 
-pub use anomaly::{anomaly_detection, AnomalyResult, ANOMALOUS_DIGIT};
+pub use anomaly::{anomaly_detection, published_scores, AnomalyResult, ANOMALOUS_DIGIT};
 pub use interpolation::{interpolate, INTERPOLATION_STEPS};
 pub use latent::{latent_codes, latent_structure, structure_of_codes, LatentStructure};
+pub use logistic_probe::{
+    converged_probe, converged_random_encoder, fit_logistic_probe, Features, LogisticProbeConfig,
+    LogisticProbeResult, ProbeError,
+};
 pub use probe::{
     accuracy, linear_probe, random_encoder, softmax_cross_entropy, supervised, Decision,
     EarlyStopping, EvalBatchNorm, ProbeConfig, ProbeData, ProbeResult, NUM_CLASSES,
