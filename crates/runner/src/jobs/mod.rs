@@ -12,6 +12,7 @@ pub mod samples;
 pub mod train;
 
 use ae_data::{Dataset, LabelledImages};
+use ae_eval::tasks::LogisticProbeConfig;
 use ae_models::{Autoencoder, TrainingObserver};
 use anyhow::{Context, Result};
 use rand::SeedableRng;
@@ -139,15 +140,21 @@ pub fn run_job(
         }
         Task::LinearProbe { probe, .. } => {
             let mut model = ctx.model(job, 0)?;
-            let result =
-                linear_probe::run(&mut model, &data.probe_data(), &probe.config(), &mut rng);
+            let result = linear_probe::run(
+                &mut model,
+                &data.probe_data(),
+                &probe.config(),
+                &LogisticProbeConfig::default(),
+                &mut rng,
+            )?;
             serde_json::to_value(result)?
         }
         Task::RandomEncoder { probe } => serde_json::to_value(baselines::random_encoder(
             &data.probe_data(),
             &probe.config(),
+            &LogisticProbeConfig::default(),
             &mut rng,
-        ))?,
+        )?)?,
         Task::Supervised { probe } => serde_json::to_value(baselines::supervised(
             &data.probe_data(),
             &probe.config(),
