@@ -163,8 +163,9 @@ impl Default for EvaluationSection {
     }
 }
 
-/// `[probe]`: the linear probe's optimiser and early stopping (docs/reference-study.md, task 6).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// `[probe]`: the reference probe's optimiser and early stopping (docs/reference-study.md,
+/// task 6), and the converged probe's L2 grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProbeSection {
     /// Images per batch (the reference: 32).
@@ -175,6 +176,9 @@ pub struct ProbeSection {
     pub patience: usize,
     /// Adam's learning rate (the reference: 1e-3).
     pub learning_rate: f32,
+    /// L2 strengths the converged probe chooses from on the validation images (scaled to the
+    /// mean cross-entropy; see `ae_eval::tasks::logistic_probe`).
+    pub l2_grid: Vec<f64>,
 }
 
 impl Default for ProbeSection {
@@ -185,12 +189,21 @@ impl Default for ProbeSection {
             max_epochs: c.max_epochs,
             patience: c.patience,
             learning_rate: c.learning_rate,
+            l2_grid: ae_eval::tasks::LogisticProbeConfig::default().l2_grid,
         }
     }
 }
 
 impl ProbeSection {
-    /// The eval crate's configuration.
+    /// The converged probe's configuration.
+    pub fn converged_config(&self) -> ae_eval::tasks::LogisticProbeConfig {
+        ae_eval::tasks::LogisticProbeConfig {
+            l2_grid: self.l2_grid.clone(),
+            ..ae_eval::tasks::LogisticProbeConfig::default()
+        }
+    }
+
+    /// The eval crate's configuration of the reference probe.
     pub fn config(&self) -> ae_eval::tasks::ProbeConfig {
         ae_eval::tasks::ProbeConfig {
             batch_size: self.batch_size,
@@ -326,6 +339,14 @@ impl Experiment {
                 p.learning_rate
             );
         }
+        if p.l2_grid.is_empty() {
+            bail!("probe.l2_grid: must hold at least one strength");
+        }
+        for (i, l2) in p.l2_grid.iter().enumerate() {
+            if !(l2.is_finite() && *l2 > 0.0) {
+                bail!("probe.l2_grid[{i}]: must be a positive number, got {l2}");
+            }
+        }
         Ok(())
     }
 
@@ -424,6 +445,7 @@ mod tests {
                 "anomaly.digit",
             ),
             ("seeds = [4]\n", "seed"),
+            ("[probe]\nl2_grid = [0.1, -1.0]\n", "probe.l2_grid[1]"),
             ("variants = [\"vanilla\", \"nope\"]\n", "variants[1]"),
             ("[evaluation]\ntest_subset = 5\n", "evaluation.test_subset"),
         ];

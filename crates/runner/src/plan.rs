@@ -20,7 +20,7 @@ use crate::run::{self, RunSettings};
 /// Version of the job results' format and of the computation behind them; bump it when a
 /// change anywhere should invalidate every cached result. (Changes of the training engine's
 /// arithmetic bump [`ae_models::ENGINE_VERSION`] instead, which is part of the key too.)
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Subdirectory of the checkpoints directory holding the cached job results.
 pub const JOBS_DIR: &str = "jobs";
@@ -328,7 +328,7 @@ impl Plan {
                 "linear_probe",
                 Task::LinearProbe {
                     variant: variant.clone(),
-                    probe: experiment.probe,
+                    probe: experiment.probe.clone(),
                 },
                 g,
             );
@@ -350,7 +350,7 @@ impl Plan {
             &eval,
             names::baseline("random_encoder"),
             Task::RandomEncoder {
-                probe: experiment.probe,
+                probe: experiment.probe.clone(),
             },
             vec![],
         );
@@ -359,7 +359,7 @@ impl Plan {
             &eval,
             names::baseline("supervised"),
             Task::Supervised {
-                probe: experiment.probe,
+                probe: experiment.probe.clone(),
             },
             vec![],
         );

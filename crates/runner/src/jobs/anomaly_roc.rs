@@ -1,4 +1,5 @@
-//! Task 5 jobs: the anomaly model's per-image BCE as a detector of the left-out digit.
+//! Task 5 jobs: the anomaly model's per-image BCE as a detector of the left-out digit, and
+//! beside it the reference's published (pre-fix) score of the same reconstructions.
 
 use ae_data::LabelledImages;
 use ae_models::Autoencoder;
@@ -18,6 +19,19 @@ pub struct Roc {
 }
 
 impl Roc {
+    /// The stored form of the eval crate's curve (the leading +inf threshold as `None`).
+    pub fn from_curve(curve: ae_eval::roc::RocCurve) -> Self {
+        Self {
+            thresholds: curve
+                .thresholds
+                .iter()
+                .map(|t| t.is_finite().then_some(*t))
+                .collect(),
+            fpr: curve.fpr,
+            tpr: curve.tpr,
+        }
+    }
+
     /// The eval crate's curve, for drawing.
     pub fn to_curve(&self) -> ae_eval::roc::RocCurve {
         ae_eval::roc::RocCurve {
@@ -37,13 +51,20 @@ impl Roc {
 pub struct AnomalyRoc {
     /// The anomalous digit.
     pub digit: u8,
-    /// Area under the curve.
+    /// Area under the curve of the BCE score.
     pub auc: f64,
-    /// The curve.
+    /// The curve of the BCE score.
     pub roc: Roc,
+    /// Area under the curve of the reference's published score (signed sum of
+    /// reconstruction - input, before its commit b1f2d22), the score behind its published
+    /// AUCs.
+    pub published_auc: f64,
+    /// The curve of the published score.
+    pub published_roc: Roc,
 }
 
-/// Scores the test images by reconstruction BCE, positives being `digit`.
+/// Scores the test images by reconstruction BCE and by the published score, positives
+/// being `digit`.
 pub fn run(
     model: &mut Autoencoder,
     test: &LabelledImages,
@@ -54,15 +75,8 @@ pub fn run(
     Ok(AnomalyRoc {
         digit,
         auc: r.auc,
-        roc: Roc {
-            thresholds: r
-                .roc
-                .thresholds
-                .iter()
-                .map(|t| t.is_finite().then_some(*t))
-                .collect(),
-            fpr: r.roc.fpr,
-            tpr: r.roc.tpr,
-        },
+        roc: Roc::from_curve(r.roc),
+        published_auc: r.published_auc,
+        published_roc: Roc::from_curve(r.published_roc),
     })
 }

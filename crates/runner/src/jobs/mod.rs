@@ -167,15 +167,17 @@ pub fn run_job(
                 &mut model,
                 &data.probe_data(job.seed)?,
                 &probe.config(),
+                &probe.converged_config(),
                 &mut rng,
-            );
+            )?;
             serde_json::to_value(result)?
         }
         Task::RandomEncoder { probe } => serde_json::to_value(baselines::random_encoder(
             &data.probe_data(job.seed)?,
             &probe.config(),
+            &probe.converged_config(),
             &mut rng,
-        ))?,
+        )?)?,
         Task::Supervised { probe } => serde_json::to_value(baselines::supervised(
             &data.probe_data(job.seed)?,
             &probe.config(),
