@@ -567,6 +567,10 @@ pub fn check(results: &StudyResults) -> Vec<Finding> {
     let reference_probe = |v: &VariantResults| v.probe.as_ref().map(|p| p.sampled.test_accuracy);
     let reference_baseline =
         |s: &SeedResults| s.random_encoder.as_ref().map(|r| r.reference.test_accuracy);
+    let converged_probe = |v: &VariantResults| v.probe.as_ref().map(|p| p.converged.test_accuracy);
+    let converged_baseline =
+        |s: &SeedResults| s.random_encoder.as_ref().map(|r| r.converged.test_accuracy);
+    let published_auc = move |v: &VariantResults| v.anomaly_for(digit).map(|a| a.published_auc);
     let bce_auc = move |v: &VariantResults| v.anomaly_for(digit).map(|a| a.auc);
     let metrics = FindingMetrics {
         bce: MetricSpec {
@@ -574,16 +578,30 @@ pub fn check(results: &StudyResults) -> Vec<Finding> {
             value: &bce,
             baseline: None,
         },
-        probe: vec![MetricSpec {
-            protocol: "reference probe (Adam, early stopping)",
-            value: &reference_probe,
-            baseline: Some(&reference_baseline),
-        }],
-        anomaly: vec![MetricSpec {
-            protocol: "per-image BCE score",
-            value: &bce_auc,
-            baseline: None,
-        }],
+        probe: vec![
+            MetricSpec {
+                protocol: "reference probe (Adam, early stopping)",
+                value: &reference_probe,
+                baseline: Some(&reference_baseline),
+            },
+            MetricSpec {
+                protocol: "converged probe",
+                value: &converged_probe,
+                baseline: Some(&converged_baseline),
+            },
+        ],
+        anomaly: vec![
+            MetricSpec {
+                protocol: "published (pre-fix) score",
+                value: &published_auc,
+                baseline: None,
+            },
+            MetricSpec {
+                protocol: "per-image BCE score",
+                value: &bce_auc,
+                baseline: None,
+            },
+        ],
     };
     check_with(results, &metrics)
 }

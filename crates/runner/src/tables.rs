@@ -435,30 +435,41 @@ pub fn reconstruction(results: &StudyResults) -> MetricTable {
     }
 }
 
-/// Task 6: linear-probe test accuracy, with the two baseline rows.
+/// Task 6: linear-probe test accuracy under the reference protocol and converged, with the
+/// two baseline rows.
 pub fn probe(results: &StudyResults) -> MetricTable {
-    let mut rows = variant_rows(results, 3, |v| {
+    const METRICS: usize = 6;
+    let mut rows = variant_rows(results, METRICS, |v| {
         let p = v.probe.as_ref();
         vec![
             p.map(|p| p.sampled.test_accuracy),
             p.and_then(|p| p.mean_latent.as_ref().map(|m| m.test_accuracy)),
             p.map(|p| p.sampled.best_epoch as f64),
+            p.map(|p| p.converged.test_accuracy),
+            p.and_then(|p| p.converged_mean_latent.as_ref().map(|m| m.test_accuracy)),
+            p.map(|p| p.converged.l2.log10()),
         ]
     });
-    rows.push(baseline_row(results, "random_encoder", 3, |s| {
-        let o = s.random_encoder.as_ref().map(|r| &r.reference);
+    rows.push(baseline_row(results, "random_encoder", METRICS, |s| {
+        let r = s.random_encoder.as_ref();
         vec![
-            o.map(|o| o.test_accuracy),
+            r.map(|r| r.reference.test_accuracy),
             None,
-            o.map(|o| o.best_epoch as f64),
+            r.map(|r| r.reference.best_epoch as f64),
+            r.map(|r| r.converged.test_accuracy),
+            None,
+            r.map(|r| r.converged.l2.log10()),
         ]
     }));
-    rows.push(baseline_row(results, "supervised", 3, |s| {
+    rows.push(baseline_row(results, "supervised", METRICS, |s| {
         let o = s.supervised.as_ref();
         vec![
             o.map(|o| o.test_accuracy),
             None,
             o.map(|o| o.best_epoch as f64),
+            None,
+            None,
+            None,
         ]
     }));
     MetricTable {
@@ -466,23 +477,106 @@ pub fn probe(results: &StudyResults) -> MetricTable {
         title: "Linear probe".into(),
         caption: format!(
             "Test accuracy of a linear classifier on the frozen latent-{} codes, trained on \
-             550 labelled images (higher is better). Reference protocol: Adam, batch 32, at \
-             most {} epochs, early stopping with patience {}. `random_encoder` is the \
-             reference's \"trained from scratch\" row (a random encoder whose BatchNorm runs in \
-             training mode while only the linear layer learns); `supervised` trains encoder \
-             and linear layer end to end. {}",
+             550 labelled images (higher is better). Reference protocol (`accuracy`): Adam, \
+             batch 32, at most {} epochs, early stopping with patience {}. Converged \
+             (`converged_accuracy`): features standardised with the 550 images' mean and sd, \
+             multinomial logistic regression trained to convergence (L-BFGS), the L2 strength \
+             chosen on the validation images from {} values (`converged_log10_l2`: the chosen \
+             one). `random_encoder` is the reference's \"trained from scratch\" row (a random \
+             encoder whose BatchNorm runs in training mode while only the linear layer \
+             learns); `supervised` trains encoder and linear layer end to end. {}",
             results.experiment.general.latent_dim,
             results.experiment.probe.max_epochs,
             results.experiment.probe.patience,
+            results.experiment.probe.l2_grid.len(),
             seeds_note(results)
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
         metrics: vec![
-            metric("accuracy", "accuracy", 4),
-            metric("accuracy_mean_latent", "accuracy (mean latent)", 4),
+            metric("accuracy", "reference protocol", 4),
+            metric("accuracy_mean_latent", "reference, mean latent", 4),
             metric("best_epoch", "best epoch", 0),
+            metric("converged_accuracy", "converged", 4),
+            metric(
+                "converged_accuracy_mean_latent",
+                "converged, mean latent",
+                4,
+            ),
+            metric("converged_log10_l2", "log10 L2", 1),
         ],
         rows,
+    }
+}
+
+/// How much of the reference's probe ranking survives: the variants ranked by the published
+/// accuracy, by ours under the reference protocol and by the converged probe (means over the
+/// seeds; 1 = best).
+pub fn probe_ranking(results: &StudyResults) -> Table {
+    let mean = |v: &str, f: &dyn Fn(&VariantResults) -> Option<f64>| {
+        summarize(&results.values(v, f)).map(|s| s.mean)
+    };
+    let rows: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = results
+        .variants
+        .iter()
+        .map(|v| {
+            (
+                v.clone(),
+                reference(v)
+                    .filter(|_| results.experiment.dataset == REFERENCE_DATASET)
+                    .map(|r| r.probe_accuracy),
+                mean(v, &|x| x.probe.as_ref().map(|p| p.sampled.test_accuracy)),
+                mean(v, &|x| x.probe.as_ref().map(|p| p.converged.test_accuracy)),
+            )
+        })
+        .collect();
+    let rank_of =
+        |pick: &dyn Fn(&(String, Option<f64>, Option<f64>, Option<f64>)) -> Option<f64>| {
+            let present: Vec<f64> = rows.iter().filter_map(pick).collect();
+            rows.iter()
+                .map(|r| pick(r).map(|x| 1 + present.iter().filter(|&&y| y > x).count()))
+                .collect::<Vec<Option<usize>>>()
+        };
+    let published = rank_of(&|r| r.1);
+    let ours = rank_of(&|r| r.2);
+    let converged = rank_of(&|r| r.3);
+    let number = |x: Option<usize>| x.map_or(Cell::Missing, |x| Cell::Fixed(x as f64, 0));
+    Table {
+        name: "probe_ranking",
+        title: "Probe ranking under each protocol".into(),
+        caption: "Rank of each variant by probe accuracy (1 = best): the reference's published \
+                  number, ours under the reference protocol and ours converged (means over the \
+                  seeds). `rank_change` is the converged rank minus the published one."
+            .into(),
+        columns: vec![
+            col("published_rank", "published", 0),
+            col("reference_protocol_rank", "ours, reference protocol", 0),
+            col("converged_rank", "ours, converged", 0),
+            col("rank_change", "change", 0),
+            col(
+                "reference_protocol_accuracy",
+                "accuracy, reference protocol",
+                4,
+            ),
+            col("converged_accuracy", "accuracy, converged", 4),
+        ],
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Row {
+                label: r.0.clone(),
+                cells: vec![
+                    number(published[i]),
+                    number(ours[i]),
+                    number(converged[i]),
+                    match (published[i], converged[i]) {
+                        (Some(p), Some(c)) => Cell::Text(format!("{:+}", c as i64 - p as i64)),
+                        _ => Cell::Missing,
+                    },
+                    r.2.into(),
+                    r.3.into(),
+                ],
+            })
+            .collect(),
     }
 }
 
@@ -494,14 +588,24 @@ pub fn anomaly(results: &StudyResults) -> MetricTable {
         name: "anomaly",
         title: "Anomaly detection".into(),
         caption: format!(
-            "Area under the ROC curve of the per-image test BCE as a detector of class {digit} \
-             (left out of training) with the latent-{} models (higher is better). {}",
+            "Area under the ROC curve for detecting class {digit} (left out of training) with \
+             the latent-{} models (higher is better). `auc` scores each test image by its \
+             reconstruction BCE (the reference's code since its commit b1f2d22, \"Fix anomaly \
+             detection bug\"); `published_auc` by the signed sum of (reconstruction - input) \
+             over the pixels, the score before that fix, which produced the reference's \
+             published AUCs. {}",
             a.latent_dim,
             seeds_note(results)
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
-        metrics: vec![metric("auc", "AUC", 4)],
-        rows: variant_rows(results, 1, |v| vec![v.anomaly_for(digit).map(|a| a.auc)]),
+        metrics: vec![
+            metric("auc", "AUC (BCE score)", 4),
+            metric("published_auc", "AUC (published score)", 4),
+        ],
+        rows: variant_rows(results, 2, |v| {
+            let a = v.anomaly_for(digit);
+            vec![a.map(|a| a.auc), a.map(|a| a.published_auc)]
+        }),
     }
 }
 
@@ -660,8 +764,16 @@ pub fn comparison(results: &StudyResults) -> Table {
             };
             let bce = results.values(name, |v| v.reconstruction.as_ref().map(|x| x.mean_bce));
             let acc = results.values(name, |v| v.probe.as_ref().map(|p| p.sampled.test_accuracy));
+            let digit = results.experiment.anomaly.primary_digit();
+            let auc = results.values(name, |v| v.anomaly_for(digit).map(|a| a.published_auc));
             let mut cells = compared(&bce, r.reconstruction_bce, 2);
             cells.extend(compared(&acc, r.probe_accuracy, 4));
+            // The published AUCs hold out digit 1.
+            if digit == crate::experiment::REFERENCE_ANOMALOUS_DIGIT {
+                cells.extend(compared(&auc, r.anomaly_auc_old_score, 3));
+            } else {
+                cells.extend(vec![Cell::Missing; 5]);
+            }
             Row {
                 label: name.clone(),
                 cells,
@@ -675,6 +787,7 @@ pub fn comparison(results: &StudyResults) -> Table {
         .collect();
     let mut cells = vec![Cell::Missing; 5];
     cells.extend(compared(&acc, RANDOM_ENCODER_ACCURACY, 4));
+    cells.extend(vec![Cell::Missing; 5]);
     rows.push(Row {
         label: "random_encoder".into(),
         cells,
@@ -716,8 +829,9 @@ pub fn metric_tables(results: &StudyResults) -> Vec<MetricTable> {
 }
 
 /// Tables whose contents depend only on the computation, not on timing: the ones two runs
-/// with the same seeds must reproduce byte for byte (each with its `_summary` beside it).
-pub fn deterministic_table_names() -> [&'static str; 6] {
+/// with the same seeds must reproduce byte for byte (the per-seed ones with their
+/// `_summary` beside them).
+pub fn deterministic_table_names() -> [&'static str; 7] {
     [
         "reconstruction",
         "probe",
@@ -725,6 +839,7 @@ pub fn deterministic_table_names() -> [&'static str; 6] {
         "leave_one_class_out",
         "clustering",
         "comparison",
+        "probe_ranking",
     ]
 }
 

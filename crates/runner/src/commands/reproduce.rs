@@ -179,6 +179,8 @@ fn write_outputs(
     }
     let comparison = tables::comparison(results);
     comparison.write(out)?;
+    let probe_ranking = tables::probe_ranking(results);
+    probe_ranking.write(out)?;
     figures::draw_all(results, out)?;
     let findings = findings::check(results);
     results::write_results_json(results, metadata, &findings, out)?;
@@ -187,6 +189,7 @@ fn write_outputs(
             results,
             tables: &tables,
             comparison: &comparison,
+            probe_ranking: &probe_ranking,
             findings: &findings,
             metadata,
             experiment_file: &experiment_file.display().to_string(),
