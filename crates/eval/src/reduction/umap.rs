@@ -5,16 +5,20 @@
 //!
 //! The fuzzy graph is built here after umap-learn's `smooth_knn_dist`,
 //! `compute_membership_strengths`, fuzzy union and weak-edge pruning, on exact neighbours
-//! (umap-learn switches to approximate NN-descent from 4,096 points on). manifolds-rs
-//! supplies the spectral initialisation and the SGD layout; its own graph construction is
-//! not used because it differs from umap-learn's (bandwidth target ln k instead of log2 k,
-//! bisection tolerance 1 instead of 1e-5, k neighbours besides the point instead of k - 1).
+//! (umap-learn switches to approximate NN-descent from 4,096 points on), and so is the SGD
+//! layout (`optimize_layout_euclidean`). manifolds-rs supplies the spectral initialisation
+//! only: its graph construction differs from umap-learn's (bandwidth target ln k instead of
+//! log2 k, bisection tolerance 1 instead of 1e-5, k neighbours besides the point instead of
+//! k - 1), and its SGD clips the repulsion coefficient instead of the gradient, so with
+//! min_dist 0.1 (b < 1) attraction beats repulsion at short range and every cluster collapses
+//! to a point.
 
 use faer::MatRef;
 use manifolds_rs::data::init::spectral_layout;
 use manifolds_rs::data::structures::CoordinateList;
 use manifolds_rs::errors::ManifoldsError;
-use manifolds_rs::training::umap_optimisers::{optimise_embedding_sgd, UmapOptimParams};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use super::neighbours::knn;
 
@@ -161,8 +165,11 @@ fn prune(graph: &mut [Vec<(usize, f64)>], n_epochs: usize) {
 }
 
 /// UMAP of the `n x dim` row-major `codes` into the plane with `k` neighbours (the point
-/// itself counted, `2 <= k <= n`), min_dist [`MIN_DIST`] and [`epochs`]`(n)` SGD epochs;
-/// the spectral initialisation and the negative sampling are seeded from `seed`, and
+/// itself counted, `2 <= k <= n`), min_dist [`MIN_DIST`] and [`epochs`]`(n)` SGD epochs:
+/// the pruned fuzzy graph, manifolds-rs's spectral initialisation (scaled to a largest
+/// coordinate of 10 plus N(0, 1e-4) noise, one layout per connected component placed by
+/// the components' centroids), each coordinate rescaled to [0, 10] as umap-learn does, then
+/// the SGD. The initialisation and the negative sampling are seeded from `seed`, and
 /// nothing depends on the number of threads.
 pub(crate) fn umap(
     codes: &[f32],
@@ -175,45 +182,137 @@ pub(crate) fn umap(
     let mut graph = fuzzy_graph(&data, dim, k);
     let n_epochs = epochs(n);
     prune(&mut graph, n_epochs);
-    let adjacency: Vec<Vec<(usize, f32)>> = graph
-        .iter()
-        .map(|row| row.iter().map(|&(j, w)| (j, w as f32)).collect())
-        .collect();
     let mut coo = CoordinateList {
         row_indices: Vec::new(),
         col_indices: Vec::new(),
         values: Vec::new(),
         n_samples: n,
     };
-    for (i, row) in adjacency.iter().enumerate() {
+    for (i, row) in graph.iter().enumerate() {
         for &(j, w) in row {
             coo.row_indices.push(i);
             coo.col_indices.push(j);
-            coo.values.push(w);
+            coo.values.push(w as f32);
         }
     }
-    // manifolds-rs adds small offsets to the seed (per point, per stage): keep it far from
-    // overflowing.
+    // manifolds-rs adds small offsets to the seed (per component, per stage): keep it far
+    // from overflowing.
     let seed = seed & (u64::MAX >> 1);
     let data_f32 = MatRef::from_row_major_slice(codes, n, dim);
-    let mut embedding = spectral_layout(&coo, 2, seed, None, Some(data_f32))?;
-    let params = UmapOptimParams {
-        a: CURVE_A,
-        b: CURVE_B,
-        ..UmapOptimParams::from_min_dist_spread(
-            MIN_DIST,
-            1.0,
-            Some(1.0),
-            Some(1.0),
-            Some(n_epochs),
-            Some(NEGATIVE_SAMPLE_RATE),
-            None,
-            None,
-            None,
-        )
-    };
-    optimise_embedding_sgd(&mut embedding, &adjacency, &params, None, seed, 0)?;
-    Ok(embedding.into_iter().map(|p| [p[0], p[1]]).collect())
+    let embedding = spectral_layout(&coo, 2, seed, None, Some(data_f32))?;
+    let mut layout: Vec<[f64; 2]> = embedding
+        .iter()
+        .map(|p| [f64::from(p[0]), f64::from(p[1])])
+        .collect();
+    rescale_to_ten(&mut layout);
+    optimize_layout(&mut layout, &graph, n_epochs, seed);
+    Ok(layout
+        .into_iter()
+        .map(|[x, y]| [x as f32, y as f32])
+        .collect())
+}
+
+/// Maps each coordinate linearly onto [0, 10], as umap-learn 0.4.6 does between the
+/// initialisation and the optimisation (a constant coordinate becomes 0).
+fn rescale_to_ten(layout: &mut [[f64; 2]]) {
+    for d in 0..2 {
+        let (lo, hi) = layout
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+                (lo.min(p[d]), hi.max(p[d]))
+            });
+        let span = hi - lo;
+        for p in layout.iter_mut() {
+            p[d] = if span > 0.0 {
+                10.0 * (p[d] - lo) / span
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+/// umap-learn 0.4.6's gradient clip.
+fn clip(g: f64) -> f64 {
+    g.clamp(-4.0, 4.0)
+}
+
+/// umap-learn 0.4.6's `optimize_layout_euclidean` (sequential, `move_other`): `n_epochs`
+/// epochs of SGD on the fuzzy set cross-entropy with the learning rate decaying linearly from
+/// 1, each edge sampled in proportion to its weight, with [`NEGATIVE_SAMPLE_RATE`] negative
+/// samples per sample; gradients clipped to [-4, 4] per coordinate. The negative samples are
+/// drawn from one `ChaCha8Rng` seeded with `seed` (umap-learn uses its own Tausworthe
+/// generator, so the samples, not the procedure, differ).
+fn optimize_layout(
+    layout: &mut [[f64; 2]],
+    graph: &[Vec<(usize, f64)>],
+    n_epochs: usize,
+    seed: u64,
+) {
+    let n = layout.len();
+    let edges: Vec<(usize, usize, f64)> = graph
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| row.iter().map(move |&(j, w)| (i, j, w)))
+        .collect();
+    let max = edges.iter().map(|e| e.2).fold(0.0, f64::max);
+    // make_epochs_per_sample: n_epochs / (n_epochs * w / max).
+    let per_sample: Vec<f64> = edges
+        .iter()
+        .map(|e| n_epochs as f64 / (n_epochs as f64 * (e.2 / max)))
+        .collect();
+    let per_negative: Vec<f64> = per_sample
+        .iter()
+        .map(|p| p / NEGATIVE_SAMPLE_RATE as f64)
+        .collect();
+    let mut next_sample = per_sample.clone();
+    let mut next_negative = per_negative.clone();
+    let (a, b, gamma) = (f64::from(CURVE_A), f64::from(CURVE_B), 1.0);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut alpha = 1.0;
+    let dist2 = |p: [f64; 2], q: [f64; 2]| (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2);
+    for epoch in 0..n_epochs {
+        let now = epoch as f64;
+        for (e, &(j, k, _)) in edges.iter().enumerate() {
+            if next_sample[e] > now {
+                continue;
+            }
+            let d2 = dist2(layout[j], layout[k]);
+            let coeff = if d2 > 0.0 {
+                -2.0 * a * b * d2.powf(b - 1.0) / (a * d2.powf(b) + 1.0)
+            } else {
+                0.0
+            };
+            for d in 0..2 {
+                let g = clip(coeff * (layout[j][d] - layout[k][d]));
+                layout[j][d] += g * alpha;
+                layout[k][d] -= g * alpha;
+            }
+            next_sample[e] += per_sample[e];
+            let negatives = ((now - next_negative[e]) / per_negative[e]) as usize;
+            for _ in 0..negatives {
+                let other = rng.random_range(0..n);
+                let d2 = dist2(layout[j], layout[other]);
+                let coeff = if d2 > 0.0 {
+                    2.0 * gamma * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0))
+                } else if j == other {
+                    continue;
+                } else {
+                    0.0
+                };
+                for d in 0..2 {
+                    let g = if coeff > 0.0 {
+                        clip(coeff * (layout[j][d] - layout[other][d]))
+                    } else {
+                        4.0
+                    };
+                    layout[j][d] += g * alpha;
+                }
+            }
+            next_negative[e] += negatives as f64 * per_negative[e];
+        }
+        alpha = 1.0 - now / n_epochs as f64;
+    }
 }
 
 #[cfg(test)]
