@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use ae_data::{load_dataset, split, DatasetName, LabelledImages, INPUT_DIM};
+use ae_eval::reduction::Reduction;
 use ae_eval::tasks::{
     anomaly_detection, converged_probe, converged_random_encoder, interpolate, latent_structure,
     linear_probe, random_encoder, reconstruction, samples, supervised, EvalBatchNorm,
@@ -133,7 +134,9 @@ fn every_task_runs_on_briefly_trained_models() {
         assert!(frames.iter().all(|p| (0.0..=1.0).contains(p)));
 
         let small_test = first(&test, 300);
-        let latent = latent_structure(&mut model, &small_test, 7, &mut rng);
+        let latent = latent_structure(&mut model, &small_test, 7, Reduction::Umap, &mut rng)
+            .expect("finite codes");
+        assert!(latent.reduced.method.starts_with("UMAP"));
         assert_eq!(latent.codes_dim, 20);
         assert_eq!(latent.reduced.points.len(), 300);
         assert!(latent

@@ -137,7 +137,11 @@ pub struct EvaluationSection {
     /// Score the probe on only the first N validation images (smoke profiles).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_subset: Option<usize>,
-    /// At most this many test codes go into each t-SNE (the rest are not plotted).
+    /// How latent codes of more than two dimensions are put in the plane: `umap` (the
+    /// reference's method, on all test codes) or `tsne`.
+    pub reduction: ae_eval::reduction::Reduction,
+    /// At most this many test codes go into each t-SNE (the rest are not plotted); UMAP
+    /// always uses every test code.
     pub tsne_points: usize,
     /// Test image the interpolation starts from (the reference: #0, a 7).
     pub interpolation_from: usize,
@@ -154,6 +158,7 @@ impl Default for EvaluationSection {
         Self {
             test_subset: None,
             validation_subset: None,
+            reduction: ae_eval::reduction::Reduction::default(),
             tsne_points: ae_eval::reduction::SUBSET_POINTS,
             interpolation_from: 0,
             interpolation_to: 1,
@@ -425,6 +430,7 @@ mod tests {
             (256, 1e-3)
         );
         assert_eq!(e.evaluation.interpolation_steps, 130);
+        assert_eq!(e.evaluation.reduction, ae_eval::reduction::Reduction::Umap);
         assert_eq!(e.probe.config(), ae_eval::tasks::ProbeConfig::default());
     }
 
@@ -467,6 +473,17 @@ mod tests {
             parse(&MINIMAL.replace("mnist", "cifar")).unwrap_err()
         );
         assert!(err.contains("dataset") && err.contains("cifar"), "{err}");
+        // An unknown reduction is a parse error that shows the key's line and the choices.
+        let err = format!(
+            "{:#}",
+            parse(&format!("{MINIMAL}[evaluation]\nreduction = \"pca\"\n")).unwrap_err()
+        );
+        assert!(
+            err.contains("reduction = \"pca\"") && err.contains("`umap` or `tsne`"),
+            "{err}"
+        );
+        let e = parse(&format!("{MINIMAL}[evaluation]\nreduction = \"tsne\"\n")).unwrap();
+        assert_eq!(e.evaluation.reduction, ae_eval::reduction::Reduction::Tsne);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 use std::path::Path;
 
 use ae_eval::render::{
-    image_grid, interpolation_strip, reconstruction_grid, roc_grid_plot, save_png,
-    scatter_grid_plot, write_gif, RocPanel, ScatterPanel, GRID_PAD,
+    dot_whisker_plot, heatmap_plot, image_grid, interpolation_strip, reconstruction_grid,
+    roc_grid_plot, save_png, scatter_grid_plot, write_gif, DotWhiskerPlot, DotWhiskerPoint,
+    DotWhiskerSeries, RocPanel, ScatterPanel, GRID_PAD,
 };
+use ae_eval::stats::summarize;
 use anyhow::{Context, Result};
 
 use crate::jobs::latent_structure::LatentStructure;
-use crate::results::StudyResults;
+use crate::results::{StudyResults, VariantResults};
 
 /// Frames shown in an interpolation strip.
 pub const STRIP_FRAMES: usize = 11;
@@ -136,7 +138,7 @@ pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
         roc_grid_plot(&panels, &path, GRID_COLUMNS)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(())
+    draw_seed_plots(results, out)
 }
 
 fn scatter_grid(models: &[(&str, &LatentStructure)], path: &Path) -> Result<()> {
@@ -154,4 +156,111 @@ fn scatter_grid(models: &[(&str, &LatentStructure)], path: &Path) -> Result<()> 
         .collect();
     scatter_grid_plot(&panels, path, GRID_COLUMNS)
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The dot-and-whisker plots over the seeds and the leave-one-class-out heatmap.
+fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
+    let labels: Vec<&str> = results.variants.iter().map(String::as_str).collect();
+    let point = |values: Vec<f64>| {
+        summarize(&values).map(|s| DotWhiskerPoint {
+            mean: s.mean,
+            ci: s.ci_low.zip(s.ci_high),
+            values,
+        })
+    };
+    let series =
+        |name: &'static str, metric: &dyn Fn(&VariantResults) -> Option<f64>| DotWhiskerSeries {
+            name,
+            points: labels
+                .iter()
+                .map(|v| point(results.values(v, metric)))
+                .collect(),
+        };
+    let mnist = results.experiment.dataset == crate::reference::REFERENCE_DATASET;
+    let published = |f: fn(&crate::reference::ReferenceRow) -> f64| {
+        mnist.then(|| {
+            labels
+                .iter()
+                .map(|v| crate::reference::reference(v).map(f))
+                .collect()
+        })
+    };
+    let digit = results.experiment.anomaly.primary_digit();
+    let plots = [
+        (
+            RECONSTRUCTION_SEEDS_PNG,
+            DotWhiskerPlot {
+                title: "Reconstruction over seeds (mean, 95% CI, seeds)",
+                x_label: "test BCE (lower is better)",
+                labels: labels.clone(),
+                series: vec![series("ours", &|v| {
+                    v.reconstruction.as_ref().map(|r| r.mean_bce)
+                })],
+                reference: published(|r| r.reconstruction_bce),
+            },
+        ),
+        (
+            PROBE_SEEDS_PNG,
+            DotWhiskerPlot {
+                title: "Linear probe over seeds (mean, 95% CI, seeds)",
+                x_label: "test accuracy (higher is better)",
+                labels: labels.clone(),
+                series: vec![
+                    series("reference protocol", &|v| {
+                        v.probe.as_ref().map(|p| p.sampled.test_accuracy)
+                    }),
+                    series("converged", &|v| {
+                        v.probe.as_ref().map(|p| p.converged.test_accuracy)
+                    }),
+                ],
+                reference: published(|r| r.probe_accuracy),
+            },
+        ),
+        (
+            ANOMALY_SEEDS_PNG,
+            DotWhiskerPlot {
+                title: "Anomaly detection over seeds (mean, 95% CI, seeds)",
+                x_label: "AUC (higher is better)",
+                labels: labels.clone(),
+                series: vec![
+                    series("BCE score", &|v| v.anomaly_for(digit).map(|a| a.auc)),
+                    series("published score", &|v| {
+                        v.anomaly_for(digit).map(|a| a.published_auc)
+                    }),
+                ],
+                reference: published(|r| r.anomaly_auc_old_score),
+            },
+        ),
+    ];
+    for (file, plot) in &plots {
+        if plot
+            .series
+            .iter()
+            .all(|s| s.points.iter().all(Option::is_none))
+        {
+            continue;
+        }
+        let path = target(out, file)?;
+        dot_whisker_plot(plot, &path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let digits = &results.experiment.anomaly.digits;
+    if digits.len() > 1 {
+        let table = crate::tables::leave_one_class_out(results);
+        let values: Vec<Option<f64>> = table
+            .rows
+            .iter()
+            .flat_map(|row| (0..table.metrics.len()).map(|m| row.summary(m).map(|s| s.mean)))
+            .collect();
+        let columns: Vec<&str> = table.metrics.iter().map(|m| m.title.as_str()).collect();
+        let path = target(out, LEAVE_ONE_CLASS_OUT_PNG)?;
+        heatmap_plot(
+            "AUC per variant and held-out class (mean over seeds)",
+            &labels,
+            &columns,
+            &values,
+            &path,
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }

@@ -76,8 +76,10 @@ pub enum Task {
         variant: String,
         /// Latent size of the model (general or anomaly).
         latent_dim: usize,
-        /// At most this many codes are reduced and plotted.
+        /// At most this many codes are reduced and plotted with t-SNE.
         max_points: usize,
+        /// How codes of more than two dimensions are put in the plane.
+        reduction: ae_eval::reduction::Reduction,
     },
     /// Task 5: ROC of the anomaly model's reconstruction error for one digit.
     AnomalyRoc {
@@ -305,6 +307,7 @@ impl Plan {
                     variant: variant.clone(),
                     latent_dim: general,
                     max_points: e.tsne_points,
+                    reduction: e.reduction,
                 },
                 g,
             );
@@ -320,6 +323,7 @@ impl Plan {
                     variant: variant.clone(),
                     latent_dim: anomaly,
                     max_points: e.tsne_points,
+                    reduction: e.reduction,
                 },
                 primary_run,
             );

@@ -1,6 +1,8 @@
 //! Sparse input affinities P of t-SNE: exact k nearest neighbours and a
 //! per-point Gaussian calibrated to the perplexity, then symmetrised.
 
+use super::neighbours::knn;
+
 /// Symmetric sparse joint probabilities in compressed-row form.
 pub(crate) struct SparseP {
     /// Row `i` spans `cols[starts[i]..starts[i + 1]]`.
@@ -9,31 +11,6 @@ pub(crate) struct SparseP {
     pub cols: Vec<usize>,
     /// Joint probability of each entry; all entries sum to 1.
     pub vals: Vec<f64>,
-}
-
-/// The `k` nearest neighbours of every row of the `n x dim` `data` (self
-/// excluded) with their squared euclidean distances, ties broken by index.
-fn knn(data: &[f64], dim: usize, k: usize) -> Vec<Vec<(f64, usize)>> {
-    let n = data.len() / dim;
-    let row = |i: usize| &data[i * dim..(i + 1) * dim];
-    let mut dist = Vec::with_capacity(n);
-    (0..n)
-        .map(|i| {
-            dist.clear();
-            let a = row(i);
-            dist.extend((0..n).filter(|&j| j != i).map(|j| {
-                let d: f64 = a.iter().zip(row(j)).map(|(x, y)| (x - y) * (x - y)).sum();
-                (d, j)
-            }));
-            let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-            if k < dist.len() {
-                dist.select_nth_unstable_by(k, by);
-                dist.truncate(k);
-            }
-            dist.sort_unstable_by(by);
-            dist.clone()
-        })
-        .collect()
 }
 
 /// Conditional probabilities p(j|i) over the neighbours `d2` (squared

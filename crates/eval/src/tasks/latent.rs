@@ -7,14 +7,14 @@ use rand::RngCore;
 use serde::Serialize;
 
 use crate::clustering::{cluster_latents, ClusteringScores};
-use crate::reduction::{reduce_to_2d, Reduced2d};
+use crate::reduction::{reduce_to_2d, Reduced2d, Reduction, ReductionError};
 
 /// Structure of one model's latent space on the test set.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LatentStructure {
     /// Size of each latent code before the reduction.
     pub codes_dim: usize,
-    /// The codes in the plane (the codes themselves for 2-D latents, t-SNE otherwise).
+    /// The codes in the plane (the codes themselves for 2-D latents, UMAP or t-SNE otherwise).
     pub reduced: Reduced2d,
     /// Class of each point, in the same order.
     pub labels: Vec<u8>,
@@ -33,7 +33,11 @@ pub fn latent_codes(
 }
 
 /// The latent structure of `test` under `model`, codes formed as the reference does
-/// ([`LatentMode::Sampled`]); `seed` drives the t-SNE initialisation and k-means.
+/// ([`LatentMode::Sampled`]), put in the plane with `reduction`; `seed` drives the
+/// reduction and k-means.
+///
+/// # Errors
+/// As [`reduce_to_2d`].
 ///
 /// # Panics
 /// If `test` has fewer than 10 images (k-means needs one per cluster).
@@ -41,22 +45,32 @@ pub fn latent_structure(
     model: &mut Autoencoder,
     test: &LabelledImages,
     seed: u64,
+    reduction: Reduction,
     rng: &mut dyn RngCore,
-) -> LatentStructure {
+) -> Result<LatentStructure, ReductionError> {
     let codes = latent_codes(model, &test.images, LatentMode::Sampled, rng);
-    structure_of_codes(&codes, model.latent_dim, &test.labels, seed)
+    structure_of_codes(&codes, model.latent_dim, &test.labels, seed, reduction)
 }
 
 /// The latent structure of precomputed `n x dim` `codes` with their `labels` (for codes
 /// formed another way, e.g. with [`LatentMode::Mean`]).
 ///
+/// # Errors
+/// As [`reduce_to_2d`].
+///
 /// # Panics
 /// As [`cluster_latents`] and [`reduce_to_2d`].
-pub fn structure_of_codes(codes: &[f32], dim: usize, labels: &[u8], seed: u64) -> LatentStructure {
-    LatentStructure {
+pub fn structure_of_codes(
+    codes: &[f32],
+    dim: usize,
+    labels: &[u8],
+    seed: u64,
+    reduction: Reduction,
+) -> Result<LatentStructure, ReductionError> {
+    Ok(LatentStructure {
         codes_dim: dim,
-        reduced: reduce_to_2d(codes, dim, seed),
+        reduced: reduce_to_2d(codes, dim, seed, reduction)?,
         labels: labels.to_vec(),
         clustering: cluster_latents(codes, dim, labels, seed),
-    }
+    })
 }

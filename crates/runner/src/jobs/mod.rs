@@ -151,10 +151,21 @@ pub fn run_job(
             let result = interpolation::run(&mut model, &data.test, *from, *to, *steps, &mut rng)?;
             serde_json::to_value(result)?
         }
-        Task::LatentStructure { max_points, .. } => {
+        Task::LatentStructure {
+            max_points,
+            reduction,
+            ..
+        } => {
             let mut model = ctx.model(job, 0)?;
             let seed = job.rng_seed();
-            let result = latent_structure::run(&mut model, &data.test, *max_points, seed, &mut rng);
+            let result = latent_structure::run(
+                &mut model,
+                &data.test,
+                *max_points,
+                *reduction,
+                seed,
+                &mut rng,
+            )?;
             serde_json::to_value(result)?
         }
         Task::AnomalyRoc { digit, .. } => {
