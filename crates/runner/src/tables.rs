@@ -735,7 +735,11 @@ fn compared(ours: &[f64], reference: f64, decimals: usize) -> Vec<Cell> {
 /// mean ± 2 sd.
 pub fn comparison(results: &StudyResults) -> Table {
     let mut columns = Vec::new();
-    for (key, title, decimals) in [("bce", "BCE", 2), ("probe_accuracy", "probe", 4)] {
+    for (key, title, decimals) in [
+        ("bce", "BCE", 2),
+        ("probe_accuracy", "probe", 4),
+        ("published_auc", "AUC, published score", 3),
+    ] {
         columns.extend([
             col(key, &format!("{title} (ours)"), decimals),
             col(
