@@ -242,7 +242,11 @@ fn slurm_backend_gives_the_local_tables_and_completes_after_a_cancel() {
     let deadline = Instant::now() + Duration::from_secs(300);
     let cancelled = loop {
         // Slurm job names are `bakeoff.` and the job's name with `.` for `/`.
+        let ours = ledger_ids(&out);
         let running = squeue().into_iter().find_map(|(id, state, name)| {
+            if !ours.contains(&id) {
+                return None;
+            }
             let job = name.strip_prefix("bakeoff.")?.replace('.', "/");
             (state == "RUNNING" && job.split('/').any(|part| part == "train")).then_some((id, job))
         });
