@@ -3,7 +3,8 @@
 //! directory fails naming the holder, and a dead holder's lock is taken over; and, where a
 //! Slurm cluster answers (`scripts/slurm-localhost.sh` starts one on this machine; `.ci/run`
 //! does so in CI), the Slurm backend gives the same tables as a local run, a second
-//! submission submits nothing, and a cancelled element is completed by resubmitting.
+//! submission submits nothing, a local run refuses to run beside queued Slurm jobs, and a
+//! cancelled element is completed by resubmitting.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -237,6 +238,14 @@ fn slurm_backend_gives_the_local_tables_and_completes_after_a_cancel() {
     // Submitting again while the jobs are queued submits nothing.
     let again = succeed(&mut reproduce(&out, &slurm));
     assert_eq!(submitted(&again), 0, "{}", text(&again.stdout));
+    // ... and a local run refuses to work beside them.
+    let local = reproduce(&out, &[]).output().unwrap();
+    assert!(!local.status.success());
+    assert!(
+        text(&local.stderr).contains("Slurm jobs of this study are queued or running"),
+        "{}",
+        text(&local.stderr)
+    );
 
     // Cancel a training element while it runs.
     let deadline = Instant::now() + Duration::from_secs(300);

@@ -142,8 +142,18 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         }
         println!("every job is up to date ({} jobs)", plan.jobs.len());
     } else {
-        // Slurm elements leave no temporaries behind a local run: the lock keeps two local
-        // runs apart, and a Slurm study's last job runs this only once its elements ended.
+        // A local run beside running Slurm jobs would do their work twice and sweep away
+        // their half-written files. (A Slurm study's last job runs this once they ended.)
+        let live = slurm::live_elements(&out)?;
+        if !live.is_empty() {
+            let ids: Vec<String> = live.iter().map(u64::to_string).collect();
+            bail!(
+                "{} Slurm jobs of this study are queued or running ({}); wait for them \
+                 (`bakeoff status`) or cancel them (`scancel`) before running it here",
+                live.len(),
+                ids.join(",")
+            );
+        }
         cache.remove_stale_temporaries();
         let todo: Vec<usize> = (0..plan.jobs.len())
             .filter(|&i| args.retrain || !cache.is_fresh(&plan.jobs[i]))

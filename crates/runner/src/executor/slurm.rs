@@ -211,6 +211,25 @@ pub fn parse_squeue(text: &str) -> HashMap<u64, Queued> {
         .collect()
 }
 
+/// Slurm ids of this results directory's job elements (not its rendering job) that are still
+/// queued or running; empty when nothing was submitted or no Slurm answers here.
+pub fn live_elements(out: &Path) -> Result<Vec<u64>> {
+    let ledger = Ledger::load(out)?;
+    if ledger.entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Ok(queue) = queue() else {
+        return Ok(Vec::new());
+    };
+    Ok(ledger
+        .entries
+        .iter()
+        .filter(|e| matches!(e.element, Element::Job { .. }))
+        .filter(|e| queue.get(&e.slurm_id).is_some_and(Queued::is_live))
+        .map(|e| e.slurm_id)
+        .collect())
+}
+
 /// Where each job of a plan stands, for `bakeoff status`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobState {
