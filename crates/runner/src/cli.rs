@@ -47,6 +47,10 @@ pub enum Command {
     /// finished jobs are cached, so reruns only do what is missing.
     #[command(after_help = variants_help())]
     Reproduce(commands::reproduce::ReproduceArgs),
+    /// Run one job of a study by name and store its result (what each Slurm job runs).
+    RunJob(commands::run_job::RunJobArgs),
+    /// Show which jobs of a study are done, queued or running in Slurm, failed, or missing.
+    Status(commands::status::StatusArgs),
 }
 
 /// Runs the command line; errors are printed with their causes and give exit code 1.
@@ -65,6 +69,8 @@ pub fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Reproduce(args) => commands::reproduce::run(&args),
+        Command::RunJob(args) => commands::run_job::run(&args),
+        Command::Status(args) => commands::status::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,15 +4,19 @@
 //!
 //! The study flows one way: [`experiment`] (the TOML file) -> [`plan`] (jobs and cache
 //! keys) -> [`jobs`] (each job's result, cached as JSON) -> [`results`] (the cached
-//! results read back) -> [`tables`], [`figures`], [`findings`] and [`report`].
+//! results read back) -> [`tables`], [`figures`], [`findings`] and [`report`]. The
+//! [`executor`] runs the jobs here or on a Slurm cluster; the [`lock`] keeps two processes
+//! from working on one results directory at once.
 
 pub mod agreement;
 pub mod cli;
 pub mod commands;
+pub mod executor;
 pub mod experiment;
 pub mod figures;
 pub mod findings;
 pub mod jobs;
+pub mod lock;
 pub mod metadata;
 pub mod pixels;
 pub mod plan;

@@ -1,18 +1,20 @@
-//! `bakeoff reproduce`: run every job of an experiment that is not up to date, then write
-//! the tables, figures, `results.json` and `report.md` from the cached results.
+//! `bakeoff reproduce`: run every job of an experiment that is not up to date (here, or
+//! submitted to Slurm), then write the tables, figures, `results.json` and `report.md` from
+//! the cached results.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use ae_models::training::Silent;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
+use crate::executor::local::{self, LocalOptions};
+use crate::executor::slurm::{self, SlurmOptions, StudyPaths};
+use crate::executor::Study;
 use crate::experiment::Experiment;
-use crate::jobs::{run_job, EvalData, JobContext};
+use crate::lock::StudyLock;
 use crate::metadata::RunMetadata;
-use crate::plan::{Cache, Plan, Task, FORMAT_VERSION, JOBS_DIR};
-use crate::progress::JobProgress;
+use crate::plan::{Cache, Plan, FORMAT_VERSION, JOBS_DIR};
 use crate::results::StudyResults;
 use crate::{figures, findings, report, results, tables};
 
@@ -34,6 +36,40 @@ pub struct ReproduceArgs {
     /// Trained runs and cached job results [default: <out>/checkpoints].
     #[arg(long)]
     pub checkpoints: Option<PathBuf>,
+    /// Run up to N independent jobs at once (local executor), each with cores / N threads;
+    /// the results are the same whatever N is.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+    /// Where the jobs run: here, or as Slurm jobs (`sbatch`) on a cluster sharing the
+    /// results directory; a Slurm submission returns at once and a last Slurm job renders
+    /// the report.
+    #[arg(long, value_enum, default_value_t = ExecutorKind::Local)]
+    pub executor: ExecutorKind,
+    /// Slurm partition of the submitted jobs.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm time limit of each submitted job (e.g. `30`, `2:00:00`).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs of each submitted Slurm job (the engine uses that many threads).
+    #[arg(long)]
+    pub cpus_per_task: Option<usize>,
+    /// Print the Slurm scripts instead of submitting them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait up to this many seconds for another process's lock on the results directory
+    /// (default: fail at once, naming the holder).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub lock_wait: u64,
+}
+
+/// Where `reproduce` runs the jobs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutorKind {
+    /// In this process.
+    Local,
+    /// As a Slurm job graph.
+    Slurm,
 }
 
 /// File in the jobs directory holding the key of the last rendered report.
@@ -47,96 +83,102 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let selected = experiment.restrict_to(&args.only)?;
     let plan = Plan::new(&experiment, &selected)?;
     let full_plan = Plan::new(&experiment, &experiment.variants)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&experiment.name));
-    let checkpoints = args
-        .checkpoints
-        .clone()
-        .unwrap_or_else(|| out.join("checkpoints"));
+    let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
     let cache = Cache::new(&checkpoints);
+    let study = Study {
+        experiment: &experiment,
+        plan: &plan,
+        cache: &cache,
+    };
+    let slurm_options = SlurmOptions {
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        cpus_per_task: args.cpus_per_task,
+        dry_run: args.dry_run,
+    };
+    let slurm_flag = (args.partition.is_some() || args.time.is_some())
+        || (args.cpus_per_task.is_some() || args.dry_run);
+    if args.executor == ExecutorKind::Local && slurm_flag {
+        bail!("--partition, --time, --cpus-per-task and --dry-run need --executor slurm");
+    }
+    if args.executor == ExecutorKind::Slurm {
+        if args.retrain || args.jobs != 1 {
+            bail!("--retrain and --jobs apply to the local executor only");
+        }
+        if args.dry_run {
+            // Prints the scripts; writes nothing.
+            slurm::submit(
+                study,
+                &slurm_paths(args, &out, &checkpoints)?,
+                &slurm_options,
+            )?;
+            return Ok(());
+        }
+    }
 
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let _lock = StudyLock::acquire(&out, Duration::from_secs(args.lock_wait))?;
     write_if_changed(
         &out.join("experiment.toml"),
         experiment.to_toml()?.as_bytes(),
     )?;
-    cache.remove_stale_temporaries();
 
-    let todo: Vec<usize> = (0..plan.jobs.len())
-        .filter(|&i| args.retrain || !cache.is_fresh(&plan.jobs[i]))
-        .collect();
     let mut failures = Vec::new();
     let mut jobs_run = 0;
-    if todo.is_empty() {
+    if args.executor == ExecutorKind::Slurm {
+        let paths = slurm_paths(args, &out, &checkpoints)?;
+        let submission = slurm::submit(study, &paths, &slurm_options)?;
+        if !submission.render_here {
+            println!(
+                "submitted {} Slurm jobs ({} jobs already queued or running, {} Slurm jobs \
+                 cancelled); follow them with `bakeoff status --experiment {} --out {}`",
+                submission.submitted,
+                submission.in_flight,
+                submission.cancelled,
+                paths.experiment.display(),
+                paths.out.display()
+            );
+            return Ok(());
+        }
         println!("every job is up to date ({} jobs)", plan.jobs.len());
     } else {
-        println!(
-            "{} of {} jobs to run ({} up to date)",
-            todo.len(),
-            plan.jobs.len(),
-            plan.jobs.len() - todo.len()
-        );
-        let data = EvalData::load(&experiment)?;
-        let ctx = JobContext {
-            experiment: &experiment,
-            plan: &plan,
-            cache: &cache,
-            data: &data,
-            retrain: args.retrain,
-        };
-        let progress = JobProgress::new(todo.len());
-        let mut failed = Vec::new();
-        for &i in &todo {
-            let job = &plan.jobs[i];
-            if let Some(&d) = job.deps.iter().find(|d| failed.contains(*d)) {
-                failed.push(i);
-                progress.line(&format!(
-                    "skipped {}: {} failed",
-                    job.name, plan.jobs[d].name
-                ));
-                failures.push(format!("{} (skipped)", job.name));
-                continue;
-            }
-            progress.start(&job.name);
-            let t0 = Instant::now();
-            let result = if let Task::Train { run } = &job.task {
-                let rows = crate::run::training_rows(run, &data.dataset);
-                let batch = run.training.batch_size;
-                let mut bar = progress.training_bar(
-                    &job.name,
-                    run.training.epochs,
-                    rows.div_ceil(batch),
-                    batch,
-                );
-                let result = run_job(job, &ctx, &mut bar);
-                bar.finish();
-                result
-            } else {
-                let spinner = progress.spinner(&job.name);
-                let result = run_job(job, &ctx, &mut Silent);
-                spinner.finish_and_clear();
-                result
-            };
-            let seconds = t0.elapsed().as_secs_f64();
-            match result.and_then(|value| cache.store(job, seconds, &value)) {
-                Ok(()) => {
-                    jobs_run += 1;
-                    progress.finish(&job.name, seconds);
-                }
-                Err(e) => {
-                    failed.push(i);
-                    progress.line(&format!("FAILED {}: {e:#}", job.name));
-                    failures.push(job.name.clone());
-                }
-            }
+        // A local run beside running Slurm jobs would do their work twice and sweep away
+        // their half-written files. (A Slurm study's last job runs this once they ended.)
+        let live = slurm::live_elements(&out)?;
+        if !live.is_empty() {
+            let ids: Vec<String> = live.iter().map(u64::to_string).collect();
+            bail!(
+                "{} Slurm jobs of this study are queued or running ({}); wait for them \
+                 (`bakeoff status`) or cancel them (`scancel`) before running it here",
+                live.len(),
+                ids.join(",")
+            );
         }
-        progress.clear();
-        println!(
-            "ran {jobs_run} jobs in {:.1}s",
-            start.elapsed().as_secs_f64()
-        );
+        cache.remove_stale_temporaries();
+        let todo: Vec<usize> = (0..plan.jobs.len())
+            .filter(|&i| args.retrain || !cache.is_fresh(&plan.jobs[i]))
+            .collect();
+        if todo.is_empty() {
+            println!("every job is up to date ({} jobs)", plan.jobs.len());
+        } else {
+            println!(
+                "{} of {} jobs to run ({} up to date)",
+                todo.len(),
+                plan.jobs.len(),
+                plan.jobs.len() - todo.len()
+            );
+            let options = LocalOptions {
+                jobs: usize::from(args.jobs),
+                retrain: args.retrain,
+            };
+            let outcome = local::run(study, &todo, options)?;
+            jobs_run = outcome.ran;
+            failures = outcome.failures;
+            println!(
+                "ran {jobs_run} jobs in {:.1}s",
+                start.elapsed().as_secs_f64()
+            );
+        }
     }
 
     let results = StudyResults::load(&experiment, &full_plan, &cache)?;
@@ -164,6 +206,20 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         bail!("{} jobs failed: {}", failures.len(), failures.join(", "));
     }
     Ok(())
+}
+
+/// The absolute paths a Slurm job needs (the nodes may start anywhere).
+fn slurm_paths(args: &ReproduceArgs, out: &Path, checkpoints: &Path) -> Result<StudyPaths> {
+    let absolute =
+        |p: &Path| std::path::absolute(p).with_context(|| format!("resolving {}", p.display()));
+    Ok(StudyPaths {
+        bakeoff: std::env::current_exe().context("locating the bakeoff binary")?,
+        experiment: absolute(&args.experiment)?,
+        out: absolute(out)?,
+        checkpoints: absolute(checkpoints)?,
+        workdir: std::env::current_dir().context("reading the working directory")?,
+        only: args.only.clone(),
+    })
 }
 
 /// Tables, figures, `results.json` and `report.md`, all from the cached results.

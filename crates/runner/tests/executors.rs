@@ -1,0 +1,320 @@
+//! End to end: the executors and the study lock, on the small study `two_variants.toml`.
+//! `--jobs 2` gives the same CSVs as `--jobs 1`; a second `reproduce` on a locked results
+//! directory fails naming the holder, and a dead holder's lock is taken over; and, where a
+//! Slurm cluster answers (`scripts/slurm-localhost.sh` starts one on this machine; `.ci/run`
+//! does so in CI), the Slurm backend gives the same tables as a local run, a second
+//! submission submits nothing, a local run refuses to run beside queued Slurm jobs, and a
+//! cancelled element is completed by resubmitting.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use ae_runner::tables::deterministic_table_names;
+
+const EXPERIMENT: &str = "crates/runner/tests/two_variants.toml";
+/// 2 variants x (2 trainings + 6 downstream jobs), the VAE's samples, 2 baselines.
+const JOBS: usize = 19;
+
+fn workspace() -> PathBuf {
+    std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
+}
+
+fn bakeoff(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bakeoff"));
+    cmd.current_dir(workspace()).args(args);
+    cmd
+}
+
+fn reproduce(out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = bakeoff(&["reproduce", "--experiment", EXPERIMENT, "--out"]);
+    cmd.arg(out).args(extra);
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn succeed(cmd: &mut Command) -> Output {
+    let output = cmd.output().expect("bakeoff runs");
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    output
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("executors")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// One local run with `--jobs 1`, shared (read only) by the tests.
+fn local_run() -> &'static Path {
+    static LOCAL: OnceLock<PathBuf> = OnceLock::new();
+    LOCAL.get_or_init(|| {
+        let out = scratch("local");
+        let output = succeed(&mut reproduce(&out, &["--jobs", "1"]));
+        let done = text(&output.stderr)
+            .lines()
+            .filter(|l| l.starts_with("done "))
+            .count();
+        assert_eq!(done, JOBS, "{}", text(&output.stderr));
+        out
+    })
+}
+
+fn assert_same_tables(a: &Path, b: &Path) {
+    for table in deterministic_table_names() {
+        let read = |dir: &Path| {
+            let path = dir.join("tables").join(format!("{table}.csv"));
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        };
+        assert!(
+            read(a) == read(b),
+            "{table}.csv differs:\n{}\n---\n{}",
+            text(&read(a)),
+            text(&read(b))
+        );
+    }
+}
+
+#[test]
+fn two_jobs_at_once_give_the_same_csvs_as_one() {
+    let out = scratch("jobs2");
+    let output = succeed(&mut reproduce(&out, &["--jobs", "2"]));
+    assert!(text(&output.stdout).contains(&format!("ran {JOBS} jobs")));
+    assert_same_tables(local_run(), &out);
+}
+
+#[test]
+fn a_locked_results_directory_is_refused_naming_the_holder() {
+    let out = scratch("locked");
+    let mut first = reproduce(&out, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = out.join(".bakeoff.lock");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lock.is_file() {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never took the lock"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first run ended early"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = reproduce(&out, &[]).output().unwrap();
+    let message = text(&second.stderr);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(!second.status.success());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert!(
+        message.contains(&format!(
+            "locked by another bakeoff process (pid {} on host {}",
+            first.id(),
+            host.trim()
+        )),
+        "{message}"
+    );
+    // The killed run left its lock behind; the next run takes it over and completes.
+    assert!(lock.is_file());
+    let resumed = succeed(&mut reproduce(&out, &[]));
+    assert!(text(&resumed.stdout).contains("report written"));
+    assert!(!lock.exists(), "the lock outlived its run");
+    assert_same_tables(local_run(), &out);
+}
+
+#[test]
+fn slurm_dry_run_prints_the_scripts_and_writes_nothing() {
+    let out = scratch("dry-run");
+    let output = succeed(&mut reproduce(
+        &out,
+        &["--executor", "slurm", "--dry-run", "--partition", "cpu"],
+    ));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.matches("#!/bin/bash").count(), JOBS + 1, "{stdout}");
+    assert!(stdout.contains("run-job --experiment"));
+    assert!(stdout.contains("--job 'reconstruction/vae' --key "));
+    assert!(stdout.contains("#SBATCH --dependency=afterok:{train/vae_latent20}"));
+    assert!(stdout.contains("#SBATCH --partition=cpu"));
+    assert!(!out.exists(), "a dry run wrote {}", out.display());
+}
+
+// ---- Slurm --------------------------------------------------------------------------------
+
+/// Whether a Slurm cluster answers with a node able to run jobs.
+fn slurm_is_running() -> bool {
+    Command::new("sinfo")
+        .args(["--noheader", "--format=%T"])
+        .output()
+        .is_ok_and(|o| {
+            o.status.success()
+                && text(&o.stdout).lines().any(|s| {
+                    s.starts_with("idle") || s.starts_with("mix") || s.starts_with("alloc")
+                })
+        })
+}
+
+/// Our Slurm jobs in the queue: (id, state, name).
+fn squeue() -> Vec<(u64, String, String)> {
+    let output = Command::new("squeue")
+        .args(["--me", "--noheader", "--format=%i|%T|%j"])
+        .output()
+        .unwrap();
+    text(&output.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.trim().splitn(3, '|');
+            Some((f.next()?.parse().ok()?, f.next()?.into(), f.next()?.into()))
+        })
+        .collect()
+}
+
+/// Slurm ids in the results directory's ledger.
+fn ledger_ids(out: &Path) -> Vec<u64> {
+    let bytes = std::fs::read(out.join("slurm/submitted.json")).unwrap();
+    let ledger: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    ledger["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["slurm_id"].as_u64().unwrap())
+        .collect()
+}
+
+/// Waits until none of the ledger's Slurm jobs is in the queue any more.
+fn wait_for_queue_to_drain(out: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let ids = ledger_ids(out);
+        if !squeue().iter().any(|(id, _, _)| ids.contains(id)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Slurm jobs still queued after 10 minutes: {:?}",
+            squeue()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn submitted(output: &Output) -> usize {
+    let stdout = text(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("submitted "))
+        .unwrap_or_else(|| panic!("no submission in:\n{stdout}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn slurm_backend_gives_the_local_tables_and_completes_after_a_cancel() {
+    if !slurm_is_running() {
+        eprintln!(
+            "skipping the Slurm test: no Slurm cluster answers (`sinfo`); start one on this \
+             machine with `sudo bash scripts/slurm-localhost.sh`"
+        );
+        return;
+    }
+    let out = scratch("slurm");
+    let slurm = ["--executor", "slurm", "--cpus-per-task", "1"];
+    let first = succeed(&mut reproduce(&out, &slurm));
+    assert_eq!(submitted(&first), JOBS + 1, "{}", text(&first.stdout));
+
+    // Submitting again while the jobs are queued submits nothing.
+    let again = succeed(&mut reproduce(&out, &slurm));
+    assert_eq!(submitted(&again), 0, "{}", text(&again.stdout));
+    // ... and a local run refuses to work beside them.
+    let local = reproduce(&out, &[]).output().unwrap();
+    assert!(!local.status.success());
+    assert!(
+        text(&local.stderr).contains("Slurm jobs of this study are queued or running"),
+        "{}",
+        text(&local.stderr)
+    );
+
+    // Cancel a training element while it runs.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let cancelled = loop {
+        // Slurm job names are `bakeoff.` and the job's name with `.` for `/`.
+        let ours = ledger_ids(&out);
+        let running = squeue().into_iter().find_map(|(id, state, name)| {
+            if !ours.contains(&id) {
+                return None;
+            }
+            let job = name.strip_prefix("bakeoff.")?.replace('.', "/");
+            (state == "RUNNING" && job.split('/').any(|part| part == "train")).then_some((id, job))
+        });
+        if let Some((id, job)) = running {
+            assert!(Command::new("scancel")
+                .arg(id.to_string())
+                .status()
+                .unwrap()
+                .success());
+            break job;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no training element ever ran: {:?}",
+            squeue()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    wait_for_queue_to_drain(&out);
+    let job = cancelled;
+    let status = succeed(bakeoff(&["status", "--experiment", EXPERIMENT, "--out"]).arg(&out));
+    let status = text(&status.stdout);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(job.as_str())
+                && l.contains("failed (Slurm job")),
+        "{job} not failed in:\n{status}"
+    );
+    assert!(!out.join("report.md").exists(), "rendered without {job}");
+
+    // Resubmitting runs the cancelled job and what needs it, then renders.
+    let resubmitted = succeed(&mut reproduce(&out, &slurm));
+    let count = submitted(&resubmitted);
+    assert!((4..=JOBS).contains(&count), "{}", text(&resubmitted.stdout));
+    wait_for_queue_to_drain(&out);
+    assert!(
+        out.join("report.md").is_file(),
+        "the rendering job did not run"
+    );
+    assert_same_tables(local_run(), &out);
+    let status = succeed(bakeoff(&["status", "--experiment", EXPERIMENT, "--out"]).arg(&out));
+    assert!(
+        text(&status.stdout).contains(&format!("{JOBS} jobs: {JOBS} done")),
+        "{}",
+        text(&status.stdout)
+    );
+
+    // Once everything is done, submitting again submits nothing.
+    let ledger = std::fs::read(out.join("slurm/submitted.json")).unwrap();
+    let last = succeed(&mut reproduce(&out, &slurm));
+    assert!(
+        text(&last.stdout).contains(&format!("every job is up to date ({JOBS} jobs)")),
+        "{}",
+        text(&last.stdout)
+    );
+    assert!(!text(&last.stdout).contains("submitted"));
+    assert_eq!(
+        std::fs::read(out.join("slurm/submitted.json")).unwrap(),
+        ledger
+    );
+}
