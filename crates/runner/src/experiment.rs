@@ -240,6 +240,18 @@ impl Experiment {
         Ok(experiment)
     }
 
+    /// Parses, resolves and validates an experiment from TOML text, named `name` unless the
+    /// text names it.
+    pub fn from_toml(text: &str, name: &str) -> Result<Self> {
+        let mut experiment: Experiment = toml::from_str(text)?;
+        if experiment.name.is_empty() {
+            experiment.name = name.into();
+        }
+        experiment.resolve()?;
+        experiment.validate()?;
+        Ok(experiment)
+    }
+
     /// Folds the single-value spellings (`seed`, `anomaly.digit`) into their lists.
     pub fn resolve(&mut self) -> Result<()> {
         match (self.seed.take(), self.seeds.is_empty()) {

@@ -236,12 +236,11 @@ mod tests {
     use crate::experiment::Experiment;
 
     fn plan() -> Plan {
-        let mut e: Experiment = toml::from_str(
+        let e = Experiment::from_toml(
             "dataset = \"mnist\"\nseed = 42\nvariants = [\"vanilla\", \"vae\"]\n[training]\nepochs = 1\n",
+            "t",
         )
         .unwrap();
-        e.name = "t".into();
-        e.validate().unwrap();
         Plan::new(&e, &e.variants).unwrap()
     }
 
@@ -267,17 +266,17 @@ mod tests {
         assert_eq!(
             names,
             [
-                "train/vanilla_latent20",
-                "train/vanilla_latent2",
-                "train/vae_latent20",
-                "train/vae_latent2",
-                "baseline/random_encoder",
-                "baseline/supervised"
+                "seed42/train/vanilla_latent20",
+                "seed42/train/vanilla_latent2_without1",
+                "seed42/train/vae_latent20",
+                "seed42/train/vae_latent2_without1",
+                "seed42/baseline/random_encoder",
+                "seed42/baseline/supervised"
             ]
         );
-        board.done(index(&plan, "train/vanilla_latent20"), true);
+        board.done(index(&plan, "seed42/train/vanilla_latent20"), true);
         let next = board.next(&progress).unwrap();
-        assert_eq!(plan.jobs[next].name, "reconstruction/vanilla");
+        assert_eq!(plan.jobs[next].name, "seed42/reconstruction/vanilla");
     }
 
     #[test]
@@ -285,17 +284,17 @@ mod tests {
         let plan = plan();
         let progress = JobProgress::new(0);
         let todo = vec![
-            index(&plan, "train/vae_latent2"),
-            index(&plan, "anomaly_roc/vae"),
-            index(&plan, "latent_anomaly/vae"),
+            index(&plan, "seed42/train/vae_latent2_without1"),
+            index(&plan, "seed42/anomaly_roc/vae_digit1"),
+            index(&plan, "seed42/latent_anomaly/vae"),
             // Its dependency is not in this execution: it has a result already.
-            index(&plan, "reconstruction/vanilla"),
+            index(&plan, "seed42/reconstruction/vanilla"),
         ];
         let board = Board::new(&plan, &todo);
         let first = board.next(&progress).unwrap();
-        assert_eq!(plan.jobs[first].name, "train/vae_latent2");
+        assert_eq!(plan.jobs[first].name, "seed42/train/vae_latent2_without1");
         let second = board.next(&progress).unwrap();
-        assert_eq!(plan.jobs[second].name, "reconstruction/vanilla");
+        assert_eq!(plan.jobs[second].name, "seed42/reconstruction/vanilla");
         board.done(second, true);
         board.done(first, false);
         assert_eq!(board.next(&progress), None);
@@ -304,9 +303,9 @@ mod tests {
         assert_eq!(
             outcome.failures,
             [
-                "train/vae_latent2",
-                "latent_anomaly/vae (skipped)",
-                "anomaly_roc/vae (skipped)"
+                "seed42/train/vae_latent2_without1",
+                "seed42/latent_anomaly/vae (skipped)",
+                "seed42/anomaly_roc/vae_digit1 (skipped)"
             ]
         );
     }
@@ -315,8 +314,8 @@ mod tests {
     fn board_blocks_a_worker_until_a_running_dependency_finishes() {
         let plan = plan();
         let progress = JobProgress::new(0);
-        let train = index(&plan, "train/vae_latent20");
-        let probe = index(&plan, "linear_probe/vae");
+        let train = index(&plan, "seed42/train/vae_latent20");
+        let probe = index(&plan, "seed42/linear_probe/vae");
         let board = Board::new(&plan, &[train, probe]);
         assert_eq!(board.next(&progress), Some(train));
         std::thread::scope(|s| {

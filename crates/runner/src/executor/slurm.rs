@@ -689,12 +689,11 @@ mod tests {
     use crate::experiment::Experiment;
 
     fn plan() -> Plan {
-        let mut e: Experiment = toml::from_str(
+        let e = Experiment::from_toml(
             "dataset = \"mnist\"\nseed = 42\nvariants = [\"vanilla\"]\n[training]\nepochs = 1\n",
+            "t",
         )
         .unwrap();
-        e.name = "t".into();
-        e.validate().unwrap();
         Plan::new(&e, &e.variants).unwrap()
     }
 
@@ -743,7 +742,7 @@ mod tests {
         let plan = plan();
         let fresh = vec![true; plan.jobs.len()];
         let ledger = Ledger {
-            entries: vec![entry(&plan, "train/vanilla_latent20", 5)],
+            entries: vec![entry(&plan, "seed42/train/vanilla_latent20", 5)],
         };
         let d = decide(&plan, &fresh, &ledger, &HashMap::new());
         assert_eq!(d, Decision::default());
@@ -780,18 +779,18 @@ mod tests {
     #[test]
     fn a_cancelled_training_is_resubmitted_with_what_waits_on_it() {
         let plan = plan();
-        let train = index(&plan, "train/vanilla_latent20");
-        let recon = index(&plan, "reconstruction/vanilla");
-        let roc = index(&plan, "anomaly_roc/vanilla");
+        let train = index(&plan, "seed42/train/vanilla_latent20");
+        let recon = index(&plan, "seed42/reconstruction/vanilla");
+        let roc = index(&plan, "seed42/anomaly_roc/vanilla_digit1");
         let mut fresh = vec![true; plan.jobs.len()];
         fresh[train] = false;
         fresh[recon] = false;
         fresh[roc] = false;
         let ledger = Ledger {
             entries: vec![
-                entry(&plan, "train/vanilla_latent20", 1),
-                entry(&plan, "reconstruction/vanilla", 2),
-                entry(&plan, "anomaly_roc/vanilla", 3),
+                entry(&plan, "seed42/train/vanilla_latent20", 1),
+                entry(&plan, "seed42/reconstruction/vanilla", 2),
+                entry(&plan, "seed42/anomaly_roc/vanilla_digit1", 3),
                 Submitted {
                     slurm_id: 4,
                     element: Element::Render,
@@ -816,14 +815,14 @@ mod tests {
     #[test]
     fn a_job_queued_under_an_old_key_is_cancelled_and_resubmitted() {
         let plan = plan();
-        let train = index(&plan, "train/vanilla_latent2");
+        let train = index(&plan, "seed42/train/vanilla_latent2_without1");
         let mut fresh = vec![true; plan.jobs.len()];
         fresh[train] = false;
         let ledger = Ledger {
             entries: vec![Submitted {
                 slurm_id: 7,
                 element: Element::Job {
-                    name: "train/vanilla_latent2".into(),
+                    name: "seed42/train/vanilla_latent2_without1".into(),
                     key: "an old key".into(),
                 },
             }],
@@ -863,7 +862,7 @@ mod tests {
     #[test]
     fn scripts_run_the_job_by_name_and_key_after_their_dependencies() {
         let plan = plan();
-        let job = plan.job("reconstruction/vanilla").unwrap();
+        let job = plan.job("seed42/reconstruction/vanilla").unwrap();
         let paths = StudyPaths {
             bakeoff: "/opt/bin/bakeoff".into(),
             experiment: "/shared/exp.toml".into(),
@@ -885,9 +884,9 @@ mod tests {
             "#SBATCH --partition=cpu",
             "#SBATCH --time=1:00:00",
             "#SBATCH --cpus-per-task=8",
-            "#SBATCH --output=/shared/results/quick/slurm/logs/reconstruction.vanilla.%j.log",
+            "#SBATCH --output=/shared/results/quick/slurm/logs/seed42.reconstruction.vanilla.%j.log",
             &format!(
-                "exec '/opt/bin/bakeoff' run-job --experiment '/shared/exp.toml' --out '/shared/results/quick' --checkpoints '/shared/results/quick/checkpoints' --job 'reconstruction/vanilla' --key {}",
+                "exec '/opt/bin/bakeoff' run-job --experiment '/shared/exp.toml' --out '/shared/results/quick' --checkpoints '/shared/results/quick/checkpoints' --job 'seed42/reconstruction/vanilla' --key {}",
                 job.key
             ),
         ] {
