@@ -128,15 +128,19 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let ev = &e.evaluation;
     let _ = writeln!(
         out,
-        "- Evaluation on {} test images; probe validation on {}; t-SNE on at most {} codes. \
-         Images and figures show seed {}.\n",
+        "- Evaluation on {} test images; probe validation on {}; latent codes reduced to 2-D \
+         with {}. Images and figures show seed {}.\n",
         ev.test_subset
             .map_or("all".to_string(), |n| format!("the first {n}")),
         ev.validation_subset
             .map_or("the 5,000 validation images".to_string(), |n| format!(
                 "the first {n} validation images"
             )),
-        ev.tsne_points,
+        match ev.reduction {
+            ae_eval::reduction::Reduction::Umap => "UMAP on every code".to_string(),
+            ae_eval::reduction::Reduction::Tsne =>
+                format!("t-SNE on at most {} codes", ev.tsne_points),
+        },
         first.seed
     );
 
@@ -282,7 +286,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
                     out,
                     "Does the ranking of the variants depend on the held-out class? The mean \
                      Spearman correlation between the rankings of two held-out classes (AUC \
-                     averaged over the seeds, {pairs} pairs of classes) is **{rho:.2}** (1: the \
+                     averaged over the seeds; pairs of classes compared: {pairs}) is **{rho:.2}** (1: the \
                      same ranking whatever the class; 0: unrelated rankings).\n"
                 ),
                 None => writeln!(

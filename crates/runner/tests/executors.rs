@@ -147,8 +147,8 @@ fn slurm_dry_run_prints_the_scripts_and_writes_nothing() {
     let stdout = text(&output.stdout);
     assert_eq!(stdout.matches("#!/bin/bash").count(), JOBS + 1, "{stdout}");
     assert!(stdout.contains("run-job --experiment"));
-    assert!(stdout.contains("--job 'reconstruction/vae' --key "));
-    assert!(stdout.contains("#SBATCH --dependency=afterok:{train/vae_latent20}"));
+    assert!(stdout.contains("--job 'seed42/reconstruction/vae' --key "));
+    assert!(stdout.contains("#SBATCH --dependency=afterok:{seed42/train/vae_latent20}"));
     assert!(stdout.contains("#SBATCH --partition=cpu"));
     assert!(!out.exists(), "a dry run wrote {}", out.display());
 }
