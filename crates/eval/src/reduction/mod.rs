@@ -56,7 +56,7 @@ pub enum ReductionError {
         /// Row of the first such code.
         row: usize,
     },
-    /// manifolds-rs rejected the UMAP graph or layout.
+    /// manifolds-rs rejected the UMAP graph in the spectral initialisation.
     #[error("UMAP failed: {0}")]
     Umap(String),
 }

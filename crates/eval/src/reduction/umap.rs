@@ -283,8 +283,9 @@ fn optimize_layout(
             } else {
                 0.0
             };
-            for d in 0..2 {
-                let g = clip(coeff * (layout[j][d] - layout[k][d]));
+            // Each coordinate's step reads only that coordinate: computing both first is the same.
+            let g = [0, 1].map(|d| clip(coeff * (layout[j][d] - layout[k][d])));
+            for (d, g) in g.into_iter().enumerate() {
                 layout[j][d] += g * alpha;
                 layout[k][d] -= g * alpha;
             }
@@ -300,13 +301,15 @@ fn optimize_layout(
                 } else {
                     0.0
                 };
-                for d in 0..2 {
-                    let g = if coeff > 0.0 {
+                let g = [0, 1].map(|d| {
+                    if coeff > 0.0 {
                         clip(coeff * (layout[j][d] - layout[other][d]))
                     } else {
                         4.0
-                    };
-                    layout[j][d] += g * alpha;
+                    }
+                });
+                for (x, g) in layout[j].iter_mut().zip(g) {
+                    *x += g * alpha;
                 }
             }
             next_negative[e] += negatives as f64 * per_negative[e];

@@ -24,6 +24,8 @@ pub const DOT_WHISKER_FRAME_PX: u32 = 40 + 48 + 34;
 
 /// Marker of the reference value: a black diamond.
 const REFERENCE: RGBColor = RGBColor(0, 0, 0);
+/// How far below its series' line a seed dot sits, in pixels.
+const SEED_DROP_PX: i32 = 6;
 /// Share of a row's height the series of one row spread over.
 const ROW_SPREAD: f64 = 0.6;
 
@@ -158,6 +160,9 @@ fn padded(values: impl Iterator<Item = f64>) -> Range<f64> {
     lo - margin..hi + margin
 }
 
+/// Draws one legend entry's symbol centred at the given x on the strip's middle line.
+type LegendMarker = Box<dyn Fn(&Area<'_>, i32) -> Result<(), Box<dyn Error>>>;
+
 /// The legend strip: one entry per series, then the symbols' meaning.
 fn draw_legend(area: &Area<'_>, plot: &DotWhiskerPlot<'_>) -> Result<(), Box<dyn Error>> {
     let text = TextStyle::from((FAMILY, 13).into_font())
@@ -166,10 +171,7 @@ fn draw_legend(area: &Area<'_>, plot: &DotWhiskerPlot<'_>) -> Result<(), Box<dyn
     let (w, h) = area.dim_in_pixel();
     let y = h as i32 / 2;
     let grey = RGBColor(90, 90, 90);
-    let mut entries: Vec<(
-        String,
-        Box<dyn Fn(&Area<'_>, i32) -> Result<(), Box<dyn Error>>>,
-    )> = Vec::new();
+    let mut entries: Vec<(String, LegendMarker)> = Vec::new();
     for (s, series) in plot.series.iter().enumerate() {
         let colour = PALETTE[s % PALETTE.len()];
         entries.push((
@@ -238,7 +240,7 @@ fn draw_legend(area: &Area<'_>, plot: &DotWhiskerPlot<'_>) -> Result<(), Box<dyn
 /// Draws `plot` and saves it as a PNG of [`DOT_WHISKER_WIDTH_PX`] by
 /// `DOT_WHISKER_FRAME_PX + rows * (DOT_WHISKER_ROW_PX + (series - 1) * DOT_WHISKER_SERIES_PX)`
 /// pixels: one row per label (first on top, labels on the y axis), within each row one line
-/// per series (first on top) with the seed values as small faded dots, the 95% interval as
+/// per series (first on top) with the seed values as small faded dots just under the line, the 95% interval as
 /// a capped whisker and the mean as a large dot in the series' colour; the reference value,
 /// if any, as a black diamond on the row's centre line; a legend strip underneath.
 ///
@@ -301,11 +303,11 @@ pub fn dot_whisker_plot(plot: &DotWhiskerPlot<'_>, path: &Path) -> io::Result<()
             for (i, point) in series.points.iter().enumerate() {
                 let Some(p) = point else { continue };
                 let y = plot.row_y(i) + offset;
-                chart.draw_series(
-                    p.values
-                        .iter()
-                        .map(|&v| Circle::new((v, y), 3, colour.mix(0.45).filled())),
-                )?;
+                // Seeds sit just under the whisker so that it does not hide them.
+                chart.draw_series(p.values.iter().map(|&v| {
+                    EmptyElement::at((v, y))
+                        + Circle::new((0, SEED_DROP_PX), 3, colour.mix(0.45).filled())
+                }))?;
                 if let Some((lo, hi)) = p.ci {
                     let stroke = colour.stroke_width(2);
                     chart.draw_series(std::iter::once(PathElement::new(
