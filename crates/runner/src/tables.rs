@@ -508,6 +508,9 @@ pub fn probe(results: &StudyResults) -> MetricTable {
     }
 }
 
+/// A variant with its published accuracy and our two means.
+type RankingRow = (String, Option<f64>, Option<f64>, Option<f64>);
+
 /// How much of the reference's probe ranking survives: the variants ranked by the published
 /// accuracy, by ours under the reference protocol and by the converged probe (means over the
 /// seeds; 1 = best).
@@ -515,7 +518,7 @@ pub fn probe_ranking(results: &StudyResults) -> Table {
     let mean = |v: &str, f: &dyn Fn(&VariantResults) -> Option<f64>| {
         summarize(&results.values(v, f)).map(|s| s.mean)
     };
-    let rows: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = results
+    let rows: Vec<RankingRow> = results
         .variants
         .iter()
         .map(|v| {
@@ -529,13 +532,12 @@ pub fn probe_ranking(results: &StudyResults) -> Table {
             )
         })
         .collect();
-    let rank_of =
-        |pick: &dyn Fn(&(String, Option<f64>, Option<f64>, Option<f64>)) -> Option<f64>| {
-            let present: Vec<f64> = rows.iter().filter_map(pick).collect();
-            rows.iter()
-                .map(|r| pick(r).map(|x| 1 + present.iter().filter(|&&y| y > x).count()))
-                .collect::<Vec<Option<usize>>>()
-        };
+    let rank_of = |pick: &dyn Fn(&RankingRow) -> Option<f64>| {
+        let present: Vec<f64> = rows.iter().filter_map(pick).collect();
+        rows.iter()
+            .map(|r| pick(r).map(|x| 1 + present.iter().filter(|&&y| y > x).count()))
+            .collect::<Vec<Option<usize>>>()
+    };
     let published = rank_of(&|r| r.1);
     let ours = rank_of(&|r| r.2);
     let converged = rank_of(&|r| r.3);

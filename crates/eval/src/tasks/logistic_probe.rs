@@ -911,13 +911,13 @@ mod tests {
             [0.04171283, -1.08457557],
         ];
         let intercept = [0.42205166, -0.46010307, 0.03805141];
-        for c in 0..3 {
-            for j in 0..2 {
+        for (c, (row, b)) in coef.iter().zip(intercept).enumerate() {
+            for (j, w) in row.iter().enumerate() {
                 let ours = model.theta[j * 3 + c];
-                assert!((ours - coef[c][j]).abs() < 1e-7, "W[{j},{c}] = {ours}");
+                assert!((ours - w).abs() < 1e-7, "W[{j},{c}] = {ours}");
             }
             let ours = model.theta[6 + c];
-            assert!((ours - intercept[c]).abs() < 1e-7, "b[{c}] = {ours}");
+            assert!((ours - b).abs() < 1e-7, "b[{c}] = {ours}");
         }
     }
 
