@@ -8,6 +8,7 @@ use crate::layout::{column_chunks, to_rows, transpose_into};
 use crate::loss::{bce_loss_and_grad, bce_per_image, bce_total, sigmoid};
 use crate::network::Network;
 use crate::noise;
+use crate::optim::Adam;
 use crate::param::{NamedTensor, NamedTensorMut, Param};
 use crate::variant::{NetworkKind, Schedule, Variant};
 
@@ -51,6 +52,8 @@ pub struct Autoencoder {
     /// Rows of the last training batch.
     batch_rows: usize,
     grad_logits: Vec<f32>,
+    /// The schedule stage being trained and its Adam (see [`crate::fused`]).
+    pub(crate) training: Option<(usize, Adam)>,
 }
 
 impl Autoencoder {
@@ -79,6 +82,7 @@ impl Autoencoder {
             noisy_batch: Vec::new(),
             batch_rows: 0,
             grad_logits: Vec::new(),
+            training: None,
         }
     }
 
@@ -187,15 +191,15 @@ impl Autoencoder {
 
     /// Losses in eval mode (no input noise, BatchNorm on running statistics), averaged over
     /// all `x.len() / input_dim` rows, computed in chunks.
-    pub fn evaluate(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Losses {
+    pub fn evaluate(&self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Losses {
         let width = self.encoder.in_dim();
         let total_rows = x.len() / width;
         let mut sum = Losses::default();
         for (columns, n) in column_chunks(x, width, INFERENCE_CHUNK) {
-            let e = self.encoder.forward(&columns, n, false);
-            let bottleneck = self.bottleneck.forward(e, n, mode, rng);
-            let logits = self.decoder.forward(self.bottleneck.latent(), n, false);
-            sum.recon += bce_total(logits, &columns);
+            let e = self.encoder.forward_eval(&columns, n);
+            let (z, bottleneck) = self.bottleneck.infer(&e, n, mode, rng);
+            let logits = self.decoder.forward_eval(&z, n);
+            sum.recon += bce_total(&logits, &columns);
             sum.bottleneck += bottleneck * n as f64;
         }
         Losses {
@@ -205,39 +209,34 @@ impl Autoencoder {
     }
 
     /// Encoder outputs `e` (before the bottleneck) in eval mode, `[rows, encoded_dim]`.
-    pub fn encode(&mut self, x: &[f32]) -> Vec<f32> {
+    pub fn encode(&self, x: &[f32]) -> Vec<f32> {
         self.encoder.infer(x)
     }
 
     /// Latent codes `z` of encoder outputs `e` (after the bottleneck), `[rows, latent_dim]`.
-    pub fn bottleneck_codes(
-        &mut self,
-        e: &[f32],
-        mode: LatentMode,
-        rng: &mut dyn RngCore,
-    ) -> Vec<f32> {
+    pub fn bottleneck_codes(&self, e: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
         let width = self.encoder.out_dim();
         let mut out = Vec::with_capacity(e.len() / width * self.latent_dim);
         for (columns, n) in column_chunks(e, width, INFERENCE_CHUNK) {
-            self.bottleneck.forward(&columns, n, mode, rng);
-            out.extend(to_rows(self.bottleneck.latent(), self.latent_dim, n));
+            let (z, _) = self.bottleneck.infer(&columns, n, mode, rng);
+            out.extend(to_rows(&z, self.latent_dim, n));
         }
         out
     }
 
     /// Latent codes of images: [`Autoencoder::encode`] then [`Autoencoder::bottleneck_codes`].
-    pub fn latent_codes(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+    pub fn latent_codes(&self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
         let e = self.encode(x);
         self.bottleneck_codes(&e, mode, rng)
     }
 
     /// Decoder logits of latent codes in eval mode, `[rows, input_dim]`.
-    pub fn decode_logits(&mut self, z: &[f32]) -> Vec<f32> {
+    pub fn decode_logits(&self, z: &[f32]) -> Vec<f32> {
         self.decoder.infer(z)
     }
 
     /// Decoded images (sigmoid of the logits) of latent codes, in eval mode.
-    pub fn decode(&mut self, z: &[f32]) -> Vec<f32> {
+    pub fn decode(&self, z: &[f32]) -> Vec<f32> {
         let mut out = self.decode_logits(z);
         out.iter_mut().for_each(|v| *v = sigmoid(*v));
         out
@@ -246,7 +245,7 @@ impl Autoencoder {
     /// Per-image reconstruction BCE (summed over pixels) in eval mode: the reconstruction
     /// metric and the anomaly score.
     pub fn reconstruction_errors(
-        &mut self,
+        &self,
         x: &[f32],
         mode: LatentMode,
         rng: &mut dyn RngCore,
@@ -262,7 +261,7 @@ impl Autoencoder {
     }
 
     /// Reconstructions (probabilities) of images in eval mode.
-    pub fn reconstruct(&mut self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
+    pub fn reconstruct(&self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
         let z = self.latent_codes(x, mode, rng);
         self.decode(&z)
     }

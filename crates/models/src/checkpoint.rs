@@ -1,4 +1,5 @@
-//! Checkpoints: a model's tensors as safetensors (via candle), written atomically.
+//! Checkpoints: a model's tensors as safetensors (via candle), written atomically, under
+//! the same keys in either backend.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ pub enum CheckpointError {
     },
 }
 
-fn io_error(path: &Path, e: impl std::fmt::Display) -> CheckpointError {
+pub(crate) fn io_error(path: &Path, e: impl std::fmt::Display) -> CheckpointError {
     CheckpointError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -58,35 +59,56 @@ pub fn save(model: &Autoencoder, path: &Path) -> Result<(), CheckpointError> {
             .map_err(|e| io_error(path, e))?;
         tensors.insert(t.name, tensor);
     }
+    write_tensors(&tensors, path)
+}
+
+/// Writes named tensors to a safetensors file at `path`, through a temporary file and a
+/// rename, creating the directory if needed.
+pub fn write_tensors(
+    tensors: &HashMap<String, Tensor>,
+    path: &Path,
+) -> Result<(), CheckpointError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| io_error(path, e))?;
     }
     let tmp = path.with_extension("safetensors.tmp");
-    candle_core::safetensors::save(&tensors, &tmp).map_err(|e| io_error(path, e))?;
+    candle_core::safetensors::save(tensors, &tmp).map_err(|e| io_error(path, e))?;
     std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+}
+
+/// The tensors of the safetensors file at `path`, on the CPU.
+pub fn read_tensors(path: &Path) -> Result<HashMap<String, Tensor>, CheckpointError> {
+    candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| io_error(path, e))
+}
+
+/// The tensor `name` of a checkpoint read from `path`, checked against the model's `shape`.
+pub fn tensor<'a>(
+    tensors: &'a HashMap<String, Tensor>,
+    name: &str,
+    shape: &[usize],
+    path: &Path,
+) -> Result<&'a Tensor, CheckpointError> {
+    let tensor = tensors.get(name).ok_or_else(|| CheckpointError::Missing {
+        path: path.to_path_buf(),
+        name: name.to_string(),
+    })?;
+    if tensor.dims() != shape {
+        return Err(CheckpointError::Shape {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            expected: shape.to_vec(),
+            found: tensor.dims().to_vec(),
+        });
+    }
+    Ok(tensor)
 }
 
 /// Loads the tensors of `path` into `model`, which must have been built for the same
 /// variant and latent size.
 pub fn load_into(model: &mut Autoencoder, path: &Path) -> Result<(), CheckpointError> {
-    let tensors =
-        candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| io_error(path, e))?;
+    let tensors = read_tensors(path)?;
     for t in model.named_tensors_mut() {
-        let tensor = tensors
-            .get(&t.name)
-            .ok_or_else(|| CheckpointError::Missing {
-                path: path.to_path_buf(),
-                name: t.name.clone(),
-            })?;
-        if tensor.dims() != t.shape.as_slice() {
-            return Err(CheckpointError::Shape {
-                path: path.to_path_buf(),
-                name: t.name,
-                expected: t.shape,
-                found: tensor.dims().to_vec(),
-            });
-        }
-        *t.values = tensor
+        *t.values = tensor(&tensors, &t.name, &t.shape, path)?
             .flatten_all()
             .and_then(|f| f.to_vec1::<f32>())
             .map_err(|e| io_error(path, e))?;

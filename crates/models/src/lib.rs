@@ -1,18 +1,25 @@
-//! The bakeoff's models: encoders, decoders, bottlenecks, the nine variants, and a training
-//! engine with hand-written forward and backward passes on the `gemm` kernels.
+//! The bakeoff's models: encoders, decoders, bottlenecks, the variants, one model interface
+//! ([`Model`], [`TrainableModel`]) and two backends behind it.
 //!
-//! The engine does what candle's autograd would do for these fully connected networks,
-//! without a graph: each block keeps what its backward pass needs, buffers are reused
-//! between steps, and Adam updates weights in place. `tests/agrees_with_candle.rs` checks
-//! losses, gradients and updates against a straightforward candle implementation.
+//! The `fused` backend ([`Autoencoder`]) is a training engine with hand-written forward and
+//! backward passes on the `gemm` kernels: what candle's autograd would do for these fully
+//! connected networks, without a graph; each block keeps what its backward pass needs,
+//! buffers are reused between steps, and Adam updates weights in place. The `autograd`
+//! backend ([`autograd::AutogradModel`]) is candle-nn with automatic differentiation and
+//! implements every variant from its description. `tests/fused_equals_autograd.rs` checks
+//! that the two agree on losses, gradients, BatchNorm statistics and Adam updates.
 
 pub mod autoencoder;
+pub mod autograd;
+pub mod backend;
 pub mod bottleneck;
 pub mod checkpoint;
+mod fused;
 pub mod layers;
 pub mod layout;
 pub mod loss;
 mod matmul;
+pub mod model;
 pub mod network;
 pub mod noise;
 pub mod optim;
@@ -29,6 +36,8 @@ pub mod widths;
 pub const ENGINE_VERSION: u32 = 2;
 
 pub use autoencoder::{Autoencoder, Losses};
+pub use backend::Backend;
 pub use bottleneck::{BottleneckKind, LatentMode};
+pub use model::{Capabilities, LossTerms, Model, ModelError, TrainableModel};
 pub use training::{train, EpochRecord, TrainError, TrainingConfig, TrainingObserver};
 pub use variant::{NetworkKind, Schedule, Variant};

@@ -105,13 +105,25 @@ impl Network {
     /// Eval-mode forward pass over samples stored one per row (`[rows, in_dim]`), in chunks
     /// of [`crate::autoencoder::INFERENCE_CHUNK`] rows so memory stays flat; the result is
     /// one row per sample too, `[rows, out_dim]`.
-    pub fn infer(&mut self, x: &[f32]) -> Vec<f32> {
+    pub fn infer(&self, x: &[f32]) -> Vec<f32> {
         let (width, out_dim) = (self.in_dim(), self.out_dim());
         let mut out = Vec::with_capacity(x.len() / width * out_dim);
         for (columns, n) in column_chunks(x, width, crate::autoencoder::INFERENCE_CHUNK) {
-            out.extend(to_rows(self.forward(&columns, n, false), out_dim, n));
+            out.extend(to_rows(&self.forward_eval(&columns, n), out_dim, n));
         }
         out
+    }
+
+    /// Eval-mode forward pass of the active blocks over the `n` columns of `x`
+    /// (`[in_dim, n]`), keeping nothing; the output is `[out_dim, n]`.
+    pub fn forward_eval(&self, x: &[f32], n: usize) -> Vec<f32> {
+        let mut range = self.active.clone();
+        let first = range.next().expect("a network has an active block");
+        let mut h = self.blocks[first].infer(x, n);
+        for i in range {
+            h = self.blocks[i].infer(&h, n);
+        }
+        h
     }
 
     /// Output of the last forward pass.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bottleneck::BottleneckKind;
+use crate::model::Capabilities;
 
 /// Which encoder/decoder pair a variant uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,12 +45,14 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// What its models can do (the same in every backend).
+    pub fn capabilities(&self) -> Capabilities {
+        self.bottleneck.capabilities()
+    }
+
     /// Whether the variant can draw samples from a prior over its latent space.
     pub fn can_sample(&self) -> bool {
-        matches!(
-            self.bottleneck,
-            BottleneckKind::Variational { .. } | BottleneckKind::VectorQuantized { .. }
-        )
+        self.capabilities().can_sample
     }
 
     /// Checks the combination is one the engine can train.

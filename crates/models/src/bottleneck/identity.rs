@@ -18,6 +18,16 @@ impl Bottleneck for Identity {
         0.0
     }
 
+    fn infer(
+        &self,
+        e: &[f32],
+        _n: usize,
+        _mode: LatentMode,
+        _rng: &mut dyn RngCore,
+    ) -> (Vec<f32>, f64) {
+        (e.to_vec(), 0.0)
+    }
+
     fn latent(&self) -> &[f32] {
         &self.z
     }

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 pub use identity::Identity;
 pub use sparse::Sparse;
-pub use variational::Variational;
-pub use vector_quantized::VectorQuantized;
+pub use variational::{standard_normal_prior, Variational};
+pub use vector_quantized::{codebook_prior, VectorQuantized};
 
+use crate::model::Capabilities;
 use crate::param::{NamedTensor, NamedTensorMut, Param};
 
 /// How the variational bottleneck forms `z` outside training.
@@ -63,6 +64,35 @@ impl BottleneckKind {
         }
     }
 
+    /// What a model with this bottleneck can do: the VAE family and vq sample from a
+    /// prior; only the VAE family's latent is stochastic.
+    pub fn capabilities(&self) -> Capabilities {
+        match self {
+            Self::Identity | Self::Sparse { .. } => Capabilities {
+                can_sample: false,
+                stochastic_latent: false,
+            },
+            Self::Variational { .. } => Capabilities {
+                can_sample: true,
+                stochastic_latent: true,
+            },
+            Self::VectorQuantized { .. } => Capabilities {
+                can_sample: true,
+                stochastic_latent: false,
+            },
+        }
+    }
+
+    /// Name of the bottleneck's loss term, if it has one.
+    pub fn loss_name(&self) -> Option<&'static str> {
+        match self {
+            Self::Identity => None,
+            Self::Sparse { .. } => Some("sparsity_kl"),
+            Self::Variational { .. } => Some("kl"),
+            Self::VectorQuantized { .. } => Some("codebook_commitment"),
+        }
+    }
+
     /// Builds the bottleneck, drawing any parameters from `rng`.
     pub fn build(&self, latent_dim: usize, rng: &mut dyn RngCore) -> Box<dyn Bottleneck> {
         match *self {
@@ -82,6 +112,16 @@ pub trait Bottleneck: Send + std::fmt::Debug {
     /// [`crate::layout`]), keeps it (see [`Bottleneck::latent`]) and returns the bottleneck
     /// loss (already averaged over the batch where SPEC says so).
     fn forward(&mut self, e: &[f32], n: usize, mode: LatentMode, rng: &mut dyn RngCore) -> f64;
+
+    /// The same computation as [`Bottleneck::forward`] in eval use, keeping nothing:
+    /// returns `z` (`[latent_dim, n]`) and the loss, drawing the same random numbers.
+    fn infer(
+        &self,
+        e: &[f32],
+        n: usize,
+        mode: LatentMode,
+        rng: &mut dyn RngCore,
+    ) -> (Vec<f32>, f64);
 
     /// The latent code of the last forward pass, `[latent_dim, n]`.
     fn latent(&self) -> &[f32];

@@ -35,20 +35,37 @@ pub fn bernoulli_kl(p: f64, q: f64) -> f64 {
     p * (p / q).ln() + (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln()
 }
 
+impl Sparse {
+    /// `z`, the batch means of its rows and the loss.
+    fn compute(&self, e: &[f32], n: usize) -> (Vec<f32>, Vec<f32>, f64) {
+        let z: Vec<f32> = e.iter().map(|&v| sigmoid(v)).collect();
+        let mean: Vec<f32> = z
+            .chunks_exact(n)
+            .map(|row| simd::sum(row) / n as f32)
+            .collect();
+        let p = self.sparsity as f64;
+        let loss = self.beta as f64 * mean.iter().map(|&q| bernoulli_kl(p, q as f64)).sum::<f64>();
+        (z, mean, loss)
+    }
+}
+
 impl Bottleneck for Sparse {
     fn forward(&mut self, e: &[f32], n: usize, _mode: LatentMode, _rng: &mut dyn RngCore) -> f64 {
-        self.z.clear();
-        self.z.extend(e.iter().map(|&v| sigmoid(v)));
-        self.mean.clear();
-        self.mean
-            .extend(self.z.chunks_exact(n).map(|row| simd::sum(row) / n as f32));
-        let p = self.sparsity as f64;
-        self.beta as f64
-            * self
-                .mean
-                .iter()
-                .map(|&q| bernoulli_kl(p, q as f64))
-                .sum::<f64>()
+        let (z, mean, loss) = self.compute(e, n);
+        self.z = z;
+        self.mean = mean;
+        loss
+    }
+
+    fn infer(
+        &self,
+        e: &[f32],
+        n: usize,
+        _mode: LatentMode,
+        _rng: &mut dyn RngCore,
+    ) -> (Vec<f32>, f64) {
+        let (z, _, loss) = self.compute(e, n);
+        (z, loss)
     }
 
     fn latent(&self) -> &[f32] {

@@ -31,19 +31,31 @@ impl Variational {
     }
 }
 
-impl Bottleneck for Variational {
-    fn forward(&mut self, e: &[f32], n: usize, mode: LatentMode, rng: &mut dyn RngCore) -> f64 {
+/// What the forward pass computes: `z`, the noise, `sigma` and the loss.
+struct Forward {
+    z: Vec<f32>,
+    eps: Vec<f32>,
+    sigma: Vec<f32>,
+    loss: f64,
+}
+
+impl Variational {
+    fn compute(&self, e: &[f32], n: usize, mode: LatentMode, rng: &mut dyn RngCore) -> Forward {
         let l = self.latent_dim;
         assert_eq!(
             e.len(),
             n * 2 * l,
             "variational bottleneck expects [2 * latent_dim, n]"
         );
-        // Column layout: the first latent_dim rows are mu, the rest log_sigma.
+        // Column layout: the first latent_dim rows are mu, the rest log_sigma. The noise is
+        // drawn in this order, dimension by dimension.
         let (mu, log_sigma) = e.split_at(l * n);
-        self.z.clear();
-        self.eps.clear();
-        self.sigma.clear();
+        let mut out = Forward {
+            z: Vec::with_capacity(l * n),
+            eps: Vec::with_capacity(l * n),
+            sigma: Vec::with_capacity(l * n),
+            loss: 0.0,
+        };
         let mut kl = 0.0f64;
         for (&mu, &log_sigma) in mu.iter().zip(log_sigma) {
             let sigma = log_sigma.exp();
@@ -51,15 +63,35 @@ impl Bottleneck for Variational {
                 LatentMode::Sampled => StandardNormal.sample(rng),
                 LatentMode::Mean => 0.0,
             };
-            self.z.push(mu + sigma * eps);
-            self.eps.push(eps);
-            self.sigma.push(sigma);
+            out.z.push(mu + sigma * eps);
+            out.eps.push(eps);
+            out.sigma.push(sigma);
             kl += 0.5
                 * (sigma as f64 * sigma as f64 + (mu as f64).powi(2)
                     - 1.0
                     - 2.0 * log_sigma as f64);
         }
-        self.beta as f64 * kl / n as f64
+        out.loss = self.beta as f64 * kl / n as f64;
+        out
+    }
+}
+
+impl Bottleneck for Variational {
+    fn forward(&mut self, e: &[f32], n: usize, mode: LatentMode, rng: &mut dyn RngCore) -> f64 {
+        let f = self.compute(e, n, mode, rng);
+        (self.z, self.eps, self.sigma) = (f.z, f.eps, f.sigma);
+        f.loss
+    }
+
+    fn infer(
+        &self,
+        e: &[f32],
+        n: usize,
+        mode: LatentMode,
+        rng: &mut dyn RngCore,
+    ) -> (Vec<f32>, f64) {
+        let f = self.compute(e, n, mode, rng);
+        (f.z, f.loss)
     }
 
     fn latent(&self) -> &[f32] {
@@ -83,10 +115,14 @@ impl Bottleneck for Variational {
     }
 
     fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Option<Vec<f32>> {
-        Some(
-            (0..n * self.latent_dim)
-                .map(|_| StandardNormal.sample(rng))
-                .collect(),
-        )
+        Some(standard_normal_prior(n, self.latent_dim, rng))
     }
+}
+
+/// `n` draws from the VAE family's prior `N(0, I)` of size `latent_dim`, `[n, latent_dim]`
+/// row by row (shared by both backends so they draw the same samples).
+pub fn standard_normal_prior(n: usize, latent_dim: usize, rng: &mut dyn RngCore) -> Vec<f32> {
+    (0..n * latent_dim)
+        .map(|_| StandardNormal.sample(rng))
+        .collect()
 }

@@ -99,28 +99,48 @@ impl SortedCodes {
     }
 }
 
-impl Bottleneck for VectorQuantized {
-    fn forward(&mut self, e: &[f32], n: usize, _mode: LatentMode, _rng: &mut dyn RngCore) -> f64 {
+impl VectorQuantized {
+    /// `z`, the chosen code of each value and the loss.
+    fn compute(&self, e: &[f32], n: usize) -> (Vec<f32>, Vec<usize>, f64) {
         let l = self.latent_dim;
         assert_eq!(e.len(), n * l, "vq bottleneck expects [latent_dim, n]");
-        self.z.clear();
-        self.code_index.clear();
         let sorted: Vec<SortedCodes> = self
             .codebook
             .value
             .chunks_exact(self.num_codes)
             .map(SortedCodes::new)
             .collect();
+        let mut z = Vec::with_capacity(e.len());
+        let mut code_index = Vec::with_capacity(e.len());
         let mut loss = 0.0f64;
         for (i, &v) in e.iter().enumerate() {
             let j = i / n; // column layout: row j is latent dimension j
             let k = sorted[j].nearest(v);
-            let z = self.codebook.value[j * self.num_codes + k];
-            self.code_index.push(k);
-            self.z.push(z);
-            loss += ((z - v) as f64).powi(2);
+            let code = self.codebook.value[j * self.num_codes + k];
+            code_index.push(k);
+            z.push(code);
+            loss += ((code - v) as f64).powi(2);
         }
-        (1.0 + self.beta as f64) * loss / n as f64
+        (z, code_index, (1.0 + self.beta as f64) * loss / n as f64)
+    }
+}
+
+impl Bottleneck for VectorQuantized {
+    fn forward(&mut self, e: &[f32], n: usize, _mode: LatentMode, _rng: &mut dyn RngCore) -> f64 {
+        let (z, code_index, loss) = self.compute(e, n);
+        (self.z, self.code_index) = (z, code_index);
+        loss
+    }
+
+    fn infer(
+        &self,
+        e: &[f32],
+        n: usize,
+        _mode: LatentMode,
+        _rng: &mut dyn RngCore,
+    ) -> (Vec<f32>, f64) {
+        let (z, _, loss) = self.compute(e, n);
+        (z, loss)
     }
 
     fn latent(&self) -> &[f32] {
@@ -148,14 +168,7 @@ impl Bottleneck for VectorQuantized {
     }
 
     fn sample(&self, n: usize, rng: &mut dyn RngCore) -> Option<Vec<f32>> {
-        let mut out = Vec::with_capacity(n * self.latent_dim);
-        for _ in 0..n {
-            for j in 0..self.latent_dim {
-                let k = rng.random_range(0..self.num_codes);
-                out.push(self.codebook.value[j * self.num_codes + k]);
-            }
-        }
-        Some(out)
+        Some(codebook_prior(&self.codebook.value, self.num_codes, n, rng))
     }
 
     fn params_mut<'a>(&'a mut self, out: &mut Vec<&'a mut Param>) {
@@ -173,6 +186,25 @@ impl Bottleneck for VectorQuantized {
     fn param_count(&self) -> usize {
         self.codebook.len()
     }
+}
+
+/// `n` latent codes from vq's prior: each dimension's code drawn uniformly from its row of
+/// `codebook` (`[latent_dim, num_codes]`), `[n, latent_dim]` (shared by both backends so they
+/// draw the same samples).
+pub fn codebook_prior(
+    codebook: &[f32],
+    num_codes: usize,
+    n: usize,
+    rng: &mut dyn RngCore,
+) -> Vec<f32> {
+    let latent_dim = codebook.len() / num_codes;
+    let mut out = Vec::with_capacity(n * latent_dim);
+    for _ in 0..n {
+        for codes in codebook.chunks_exact(num_codes) {
+            out.push(codes[rng.random_range(0..num_codes)]);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

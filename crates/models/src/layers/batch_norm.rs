@@ -84,17 +84,26 @@ impl BatchNorm {
                     *rv = (1.0 - BN_MOMENTUM) * *rv + BN_MOMENTUM * stats.biased_var * unbias;
                 });
         } else {
-            z.par_chunks_mut(n)
-                .zip(gamma_beta)
-                .zip(self.inv_std.par_iter_mut())
-                .zip(self.running_mean.par_iter().zip(&self.running_var))
-                .with_min_len(FEATURES_PER_TASK)
-                .for_each(|(((row, (&g, &b)), inv_std), (&rm, &rv))| {
-                    *inv_std = 1.0 / (rv + BN_EPS).sqrt();
-                    let scale = g * *inv_std;
-                    affine(row, scale, b - rm * scale, relu);
-                });
+            // Kept for the backward pass of a frozen block, which runs in eval mode.
+            for (inv_std, &rv) in self.inv_std.iter_mut().zip(&self.running_var) {
+                *inv_std = eval_inv_std(rv);
+            }
+            self.forward_eval(z, n, relu);
         }
+    }
+
+    /// Eval-mode normalisation of `z` (`[width, n]`) in place with the running statistics,
+    /// followed by a ReLU when `relu`; nothing is kept, so inference can share the layer.
+    pub fn forward_eval(&self, z: &mut [f32], n: usize, relu: bool) {
+        z[..n * self.width]
+            .par_chunks_mut(n)
+            .zip(self.gamma.value.par_iter().zip(&self.beta.value))
+            .zip(self.running_mean.par_iter().zip(&self.running_var))
+            .with_min_len(FEATURES_PER_TASK)
+            .for_each(|((row, (&g, &b)), (&rm, &rv))| {
+                let scale = g * eval_inv_std(rv);
+                affine(row, scale, b - rm * scale, relu);
+            });
     }
 
     /// Turns the gradient `g` of the output `out` of the last forward pass into the input
@@ -180,6 +189,11 @@ impl BatchNorm {
             values: &mut self.running_var,
         });
     }
+}
+
+/// `1/sqrt(running_var + eps)`, the eval-mode scale before gamma.
+fn eval_inv_std(running_var: f32) -> f32 {
+    1.0 / (running_var + BN_EPS).sqrt()
 }
 
 /// Features per parallel work item: a few thousand values, enough to amortise scheduling.

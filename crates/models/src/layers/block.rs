@@ -107,6 +107,19 @@ impl Block {
         &self.output
     }
 
+    /// Eval-mode forward pass over the `n` columns of `x` into a new `[out_dim, n]` buffer,
+    /// keeping nothing: the same arithmetic as [`Block::forward`] with `train = false`.
+    pub fn infer(&self, x: &[f32], n: usize) -> Vec<f32> {
+        let mut out = vec![0.0; n * self.out_dim()];
+        self.linear.forward(x, n, &mut out);
+        if let Some(bn) = &self.batch_norm {
+            bn.forward_eval(&mut out, n, self.relu);
+        } else if self.relu {
+            relu_in_place(&mut out);
+        }
+        out
+    }
+
     /// Backward pass: `x` is the input of the last forward pass, `grad_out` the gradient of
     /// the block's output. Writes parameter gradients unless frozen, and the input gradient
     /// (see [`Block::grad_input`]) when `need_input_grad`.

@@ -72,7 +72,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     );
     let record = train_run(&settings, &dataset, &args.out, &mut bar)?;
     bar.finish();
-    let (_, mut model) = load_run(&args.out)?;
+    let (_, model) = load_run(&args.out)?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let test = model.evaluate(&dataset.test.images.pixels, LatentMode::Sampled, &mut rng);
     let last = record.epochs.last().expect("at least one epoch");

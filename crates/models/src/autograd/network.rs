@@ -1,0 +1,253 @@
+//! Fully connected encoders and decoders as candle-nn modules, built from a variant's
+//! network kind: parameters named as the fused engine names them (`encoder.0.linear.weight`,
+//! `encoder.0.bn.running_mean`) and drawn with PyTorch's initialisation from the host RNG.
+
+use std::ops::Range;
+
+use candle_core::{Device, Result, Tensor, Var};
+use candle_nn::{BatchNorm, BatchNormConfig, Linear, Module, ModuleT, VarBuilder, VarMap};
+use rand::RngCore;
+
+use crate::layers::{BN_EPS, BN_MOMENTUM};
+use crate::param::Param;
+use crate::variant::NetworkKind;
+use crate::widths::dense_widths;
+
+/// The shape of one block: `Linear -> [BatchNorm] -> [ReLU]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockSpec {
+    /// Input width.
+    pub in_dim: usize,
+    /// Output width.
+    pub out_dim: usize,
+    /// Hidden dense blocks: a bias-free linear map followed by BatchNorm.
+    pub batch_norm: bool,
+    /// Whether a ReLU follows.
+    pub relu: bool,
+}
+
+impl BlockSpec {
+    fn hidden(in_dim: usize, out_dim: usize) -> Self {
+        Self {
+            in_dim,
+            out_dim,
+            batch_norm: true,
+            relu: true,
+        }
+    }
+
+    fn affine(in_dim: usize, out_dim: usize, relu: bool) -> Self {
+        Self {
+            in_dim,
+            out_dim,
+            batch_norm: false,
+            relu,
+        }
+    }
+}
+
+/// The encoder's blocks (SPEC's network table): `input -> encoded_dim`.
+pub fn encoder_spec(kind: NetworkKind, input_dim: usize, encoded_dim: usize) -> Vec<BlockSpec> {
+    match kind {
+        NetworkKind::Shallow => vec![BlockSpec::affine(input_dim, encoded_dim, true)],
+        NetworkKind::Dense => {
+            let [w0, w1, w2] = dense_widths(input_dim, encoded_dim);
+            vec![
+                BlockSpec::hidden(w0, w1),
+                BlockSpec::hidden(w1, w2),
+                BlockSpec::affine(w2, encoded_dim, false),
+            ]
+        }
+    }
+}
+
+/// The decoder's blocks: `latent_dim -> output_dim` logits (the sigmoid is the loss's).
+pub fn decoder_spec(kind: NetworkKind, latent_dim: usize, output_dim: usize) -> Vec<BlockSpec> {
+    match kind {
+        NetworkKind::Shallow => vec![BlockSpec::affine(latent_dim, output_dim, false)],
+        NetworkKind::Dense => {
+            let [w0, w1, w2] = dense_widths(output_dim, latent_dim);
+            vec![
+                BlockSpec::hidden(latent_dim, w2),
+                BlockSpec::hidden(w2, w1),
+                BlockSpec::affine(w1, w0, false),
+            ]
+        }
+    }
+}
+
+/// Adds a variable `name` drawn from U(-bound, bound) on the host to `varmap`.
+pub fn uniform_var(
+    varmap: &VarMap,
+    name: &str,
+    shape: &[usize],
+    bound: f32,
+    device: &Device,
+    rng: &mut dyn RngCore,
+) -> Result<()> {
+    let values = Param::uniform(shape.to_vec(), bound, rng).value;
+    let var = Var::from_tensor(&Tensor::from_vec(values, shape, device)?)?;
+    varmap
+        .data()
+        .lock()
+        .expect("no thread panics while holding the var map")
+        .insert(name.to_string(), var);
+    Ok(())
+}
+
+/// One block as a candle-nn module.
+#[derive(Clone, Debug)]
+pub struct Block {
+    linear: Linear,
+    batch_norm: Option<BatchNorm>,
+    relu: bool,
+}
+
+impl Block {
+    /// Builds the block under `vb`'s prefix: `linear.weight` (and `linear.bias` unless
+    /// BatchNorm follows) from U(-1/sqrt(in), 1/sqrt(in)), weight first, as `nn.Linear`;
+    /// `bn.*` with gamma 1, beta 0, running mean 0, running variance 1.
+    pub fn new(
+        spec: BlockSpec,
+        varmap: &VarMap,
+        vb: VarBuilder,
+        rng: &mut dyn RngCore,
+    ) -> Result<Self> {
+        let bound = 1.0 / (spec.in_dim as f32).sqrt();
+        let prefix = vb.prefix();
+        let linear_vb = vb.pp("linear");
+        let device = vb.device();
+        uniform_var(
+            varmap,
+            &format!("{prefix}.linear.weight"),
+            &[spec.out_dim, spec.in_dim],
+            bound,
+            device,
+            rng,
+        )?;
+        if !spec.batch_norm {
+            let name = format!("{prefix}.linear.bias");
+            uniform_var(varmap, &name, &[spec.out_dim], bound, device, rng)?;
+        }
+        let linear = candle_nn::linear_b(spec.in_dim, spec.out_dim, !spec.batch_norm, linear_vb)?;
+        let batch_norm = if spec.batch_norm {
+            let config = BatchNormConfig {
+                eps: f64::from(BN_EPS),
+                remove_mean: true,
+                affine: true,
+                momentum: f64::from(BN_MOMENTUM),
+            };
+            Some(candle_nn::batch_norm(spec.out_dim, config, vb.pp("bn"))?)
+        } else {
+            None
+        };
+        Ok(Self {
+            linear,
+            batch_norm,
+            relu: spec.relu,
+        })
+    }
+}
+
+impl ModuleT for Block {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let mut h = self.linear.forward(x)?;
+        if let Some(bn) = &self.batch_norm {
+            h = bn.forward_t(&h, train)?;
+        }
+        if self.relu {
+            h = h.relu()?;
+        }
+        Ok(h)
+    }
+}
+
+/// A stack of blocks, of which a contiguous range runs (the stacked variant's stages).
+#[derive(Clone, Debug)]
+pub struct Network {
+    blocks: Vec<Block>,
+}
+
+impl Network {
+    /// Builds the blocks of `spec` under `prefix` (`prefix.0`, `prefix.1`, ...), drawing
+    /// their weights in order.
+    pub fn new(
+        spec: &[BlockSpec],
+        varmap: &VarMap,
+        vb: VarBuilder,
+        rng: &mut dyn RngCore,
+    ) -> Result<Self> {
+        let blocks = spec
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| Block::new(s, varmap, vb.pp(i.to_string()), rng))
+            .collect::<Result<_>>()?;
+        Ok(Self { blocks })
+    }
+
+    /// Number of blocks.
+    pub fn depth(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Runs the blocks in `active`. In training (`train`), only blocks for which `trainable`
+    /// holds use batch statistics; the others run on running statistics, and the output of
+    /// frozen blocks before the first trainable one is detached (nothing there learns).
+    pub fn forward_range(
+        &self,
+        x: &Tensor,
+        active: Range<usize>,
+        train: bool,
+        trainable: &dyn Fn(usize) -> bool,
+    ) -> Result<Tensor> {
+        let mut h = x.clone();
+        let mut seen_trainable = false;
+        for i in active {
+            let learns = train && trainable(i);
+            seen_trainable |= learns;
+            h = self.blocks[i].forward_t(&h, learns)?;
+            if train && !seen_trainable {
+                h = h.detach();
+            }
+        }
+        Ok(h)
+    }
+}
+
+impl ModuleT for Network {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_range(x, 0..self.depth(), train, &|_| true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_follow_the_network_table() {
+        // SPEC: dense 1024-341-113-20 / 20-113-341-1024; VAE encoder 1024-512-256-40
+        let widths = |s: &[BlockSpec]| {
+            let mut w = vec![s[0].in_dim];
+            w.extend(s.iter().map(|b| b.out_dim));
+            w
+        };
+        assert_eq!(
+            widths(&encoder_spec(NetworkKind::Dense, 1024, 20)),
+            [1024, 341, 113, 20]
+        );
+        assert_eq!(
+            widths(&decoder_spec(NetworkKind::Dense, 20, 1024)),
+            [20, 113, 341, 1024]
+        );
+        assert_eq!(
+            widths(&encoder_spec(NetworkKind::Dense, 1024, 40)),
+            [1024, 512, 256, 40]
+        );
+        let shallow = encoder_spec(NetworkKind::Shallow, 1024, 2);
+        assert_eq!(shallow, [BlockSpec::affine(1024, 2, true)]);
+        let dense = decoder_spec(NetworkKind::Dense, 2, 1024);
+        assert!(dense[0].batch_norm && dense[0].relu);
+        assert!(!dense[2].batch_norm && !dense[2].relu);
+    }
+}

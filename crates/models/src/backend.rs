@@ -1,0 +1,172 @@
+//! The backends behind the model interface, and building a variant's model in one of them.
+//!
+//! `fused` is the hand-written engine ([`crate::Autoencoder`]): fast, for the variants it
+//! implements. `autograd` ([`crate::autograd::AutogradModel`]) is candle-nn with automatic
+//! differentiation: every variant, written from its description. Both draw their initial
+//! weights and every random number from the caller's seeded RNG, in the same order.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::autoencoder::Autoencoder;
+use crate::autograd::AutogradModel;
+use crate::bottleneck::BottleneckKind;
+use crate::model::{ModelError, TrainableModel};
+use crate::variant::Variant;
+
+/// Which implementation computes a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// The hand-written engine with fused forward and backward passes.
+    Fused,
+    /// candle-nn with automatic differentiation.
+    Autograd,
+}
+
+impl Backend {
+    /// Every backend, in the order `--help` lists them.
+    pub const ALL: [Backend; 2] = [Backend::Fused, Backend::Autograd];
+
+    /// The name used on the command line, in experiment files and cache keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fused => "fused",
+            Self::Autograd => "autograd",
+        }
+    }
+
+    /// Whether this backend implements `variant`.
+    pub fn supports(self, variant: &Variant) -> bool {
+        match self {
+            Self::Autograd => true,
+            Self::Fused => has_fused(variant),
+        }
+    }
+
+    /// The backend a variant trains with unless told otherwise: fused where it exists.
+    pub fn default_for(variant: &Variant) -> Self {
+        if has_fused(variant) {
+            Self::Fused
+        } else {
+            Self::Autograd
+        }
+    }
+}
+
+/// Whether the fused engine implements the variant's parts. The match is exhaustive so that
+/// a new bottleneck kind has to decide.
+fn has_fused(variant: &Variant) -> bool {
+    match variant.bottleneck {
+        BottleneckKind::Identity
+        | BottleneckKind::Sparse { .. }
+        | BottleneckKind::Variational { .. }
+        | BottleneckKind::VectorQuantized { .. } => true,
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown backend name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown backend `{0}`; known backends: fused, autograd")]
+pub struct UnknownBackend(pub String);
+
+impl FromStr for Backend {
+    type Err = UnknownBackend;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| UnknownBackend(s.to_string()))
+    }
+}
+
+/// Builds `variant` at `latent_dim` for images of `input_dim` pixels in `backend`, drawing
+/// the initial weights from `rng` (PyTorch's default initialisation; the same draws in
+/// either backend).
+pub fn build(
+    variant: &Variant,
+    latent_dim: usize,
+    input_dim: usize,
+    backend: Backend,
+    rng: &mut dyn RngCore,
+) -> Result<Box<dyn TrainableModel>, ModelError> {
+    if !backend.supports(variant) {
+        return Err(ModelError::Unavailable {
+            variant: variant.name.clone(),
+            backend,
+        });
+    }
+    Ok(match backend {
+        Backend::Fused => Box::new(Autoencoder::new(
+            variant,
+            latent_dim,
+            input_dim,
+            &mut &mut *rng,
+        )),
+        Backend::Autograd => Box::new(AutogradModel::new(
+            variant,
+            latent_dim,
+            input_dim,
+            &crate::autograd::device()?,
+            rng,
+        )?),
+    })
+}
+
+/// Builds `variant` in `backend` and loads its tensors from the checkpoint at `path`
+/// (written by either backend).
+pub fn load(
+    variant: &Variant,
+    latent_dim: usize,
+    input_dim: usize,
+    backend: Backend,
+    path: &Path,
+) -> Result<Box<dyn TrainableModel>, ModelError> {
+    // Every tensor is overwritten, so the initial draws do not matter.
+    let mut model = build(
+        variant,
+        latent_dim,
+        input_dim,
+        backend,
+        &mut ChaCha8Rng::seed_from_u64(0),
+    )?;
+    model.load(path)?;
+    Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_list_the_known_ones() {
+        for b in Backend::ALL {
+            assert_eq!(b.name().parse::<Backend>().unwrap(), b);
+            assert_eq!(serde_json::to_string(&b).unwrap(), format!("\"{b}\""));
+        }
+        let err = "gpu".parse::<Backend>().unwrap_err().to_string();
+        assert!(err.contains("gpu") && err.contains("fused") && err.contains("autograd"));
+    }
+
+    #[test]
+    fn every_registered_variant_defaults_to_a_backend_that_supports_it() {
+        for v in crate::variants::all() {
+            assert!(Backend::Autograd.supports(&v), "{}", v.name);
+            assert!(Backend::default_for(&v).supports(&v), "{}", v.name);
+        }
+        let vanilla = crate::variants::by_name("vanilla").unwrap();
+        assert_eq!(Backend::default_for(&vanilla), Backend::Fused);
+    }
+}
