@@ -834,19 +834,23 @@ pub fn metric_tables(results: &StudyResults) -> Vec<MetricTable> {
     ]
 }
 
-/// Tables whose contents depend only on the computation, not on timing: the ones two runs
-/// with the same seeds must reproduce byte for byte (the per-seed ones with their
-/// `_summary` beside them).
-pub fn deterministic_table_names() -> [&'static str; 7] {
-    [
+/// The CSV files (stems under `tables/`) whose contents depend only on the computation, not
+/// on timing: the ones two runs with the same seeds must reproduce byte for byte. Every
+/// per-seed table but `training_time`, with its summary, and the two derived tables.
+pub fn deterministic_table_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for table in [
         "reconstruction",
         "probe",
         "anomaly",
         "leave_one_class_out",
         "clustering",
-        "comparison",
-        "probe_ranking",
-    ]
+    ] {
+        names.push(table.to_string());
+        names.push(format!("{table}_summary"));
+    }
+    names.extend(["comparison".to_string(), "probe_ranking".to_string()]);
+    names
 }
 
 #[cfg(test)]
