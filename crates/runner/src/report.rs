@@ -46,6 +46,17 @@ fn push_table(out: &mut String, tables: &[MetricTable], name: &str) {
     }
 }
 
+/// A table of one row per variant (no seeds of its own): caption, Markdown, CSV link.
+fn push_plain_table(out: &mut String, t: &Table) {
+    let _ = write!(
+        out,
+        "{}\n\n{}\nAlso as [CSV](tables/{}.csv).\n\n",
+        t.caption,
+        t.to_markdown(),
+        t.name
+    );
+}
+
 fn push_image(out: &mut String, out_dir_has: bool, alt: &str, path: &str) {
     if out_dir_has {
         let _ = writeln!(out, "![{alt}]({path})\n");
@@ -300,12 +311,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(out, "## Linear probe\n");
     push_table(&mut out, input.tables, "probe");
     let ranking = input.probe_ranking;
-    let _ = write!(
-        out,
-        "{}\n\n{}\nAlso as [CSV](tables/probe_ranking.csv).\n\n",
-        ranking.caption,
-        ranking.to_markdown()
-    );
+    push_plain_table(&mut out, ranking);
     let column = |key: &str| -> Vec<Option<f64>> {
         let c = ranking
             .columns
@@ -342,13 +348,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     );
 
     let _ = writeln!(out, "## Ours against the reference\n");
-    let c = input.comparison;
-    let _ = write!(
-        out,
-        "{}\n\n{}\nAlso as [CSV](tables/comparison.csv).\n\n",
-        c.caption,
-        c.to_markdown()
-    );
+    push_plain_table(&mut out, input.comparison);
     let smoke = e.training.train_subset.is_some() || e.evaluation.test_subset.is_some();
     if e.dataset == crate::reference::REFERENCE_DATASET && !smoke {
         let _ = writeln!(out, "{}", crate::reference::DIFFERENCES);

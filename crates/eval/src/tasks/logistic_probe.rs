@@ -218,24 +218,7 @@ pub fn converged_probe(
     let train = model.latent_codes(&data.train.images.pixels, mode, rng);
     let validation = model.latent_codes(&data.validation.images.pixels, mode, rng);
     let test = model.latent_codes(&data.test.images.pixels, mode, rng);
-    fit_logistic_probe(
-        &Features {
-            codes: &train,
-            dim,
-            labels: &data.train.labels,
-        },
-        &Features {
-            codes: &validation,
-            dim,
-            labels: &data.validation.labels,
-        },
-        &Features {
-            codes: &test,
-            dim,
-            labels: &data.test.labels,
-        },
-        config,
-    )
+    fit_on_codes(data, [&train, &validation, &test], dim, config)
 }
 
 /// The same protocol on the random_encoder baseline's features: a randomly initialised
@@ -260,22 +243,21 @@ pub fn converged_random_encoder(
     let train = net.infer(&data.train.images.pixels);
     let validation = net.infer(&data.validation.images.pixels);
     let test = net.infer(&data.test.images.pixels);
+    fit_on_codes(data, [&train, &validation, &test], dim, config)
+}
+
+/// Fits the probe on the codes of the training, validation and test images of `data`.
+fn fit_on_codes(
+    data: &ProbeData<'_>,
+    [train, validation, test]: [&[f32]; 3],
+    dim: usize,
+    config: &LogisticProbeConfig,
+) -> Result<LogisticProbeResult, ProbeError> {
+    let features = |codes, labels| Features { codes, dim, labels };
     fit_logistic_probe(
-        &Features {
-            codes: &train,
-            dim,
-            labels: &data.train.labels,
-        },
-        &Features {
-            codes: &validation,
-            dim,
-            labels: &data.validation.labels,
-        },
-        &Features {
-            codes: &test,
-            dim,
-            labels: &data.test.labels,
-        },
+        &features(train, &data.train.labels),
+        &features(validation, &data.validation.labels),
+        &features(test, &data.test.labels),
         config,
     )
 }
