@@ -2,8 +2,10 @@
 //! classes (does the best anomaly detector depend on which class is held out?) and between
 //! probe protocols (does the ranking by probe accuracy survive a converged probe?).
 
-use ae_eval::stats::spearman;
+use ae_eval::stats::{spearman, summarize};
 
+use crate::reference::{reference, REFERENCE_DATASET};
+use crate::results::{StudyResults, VariantResults};
 use crate::tables::MetricTable;
 
 /// Mean of the Spearman correlations between every pair of `columns` (each one value per
@@ -26,17 +28,56 @@ pub fn mean_pairwise_spearman(columns: &[Vec<f64>]) -> Option<(f64, usize)> {
     })
 }
 
-/// 1-based ranks of `values` (1 = best), ties sharing the better rank.
-pub fn ranks(values: &[f64], higher_is_better: bool) -> Vec<usize> {
+/// 1-based ranks of the present `values` (1 = highest), ties sharing the better rank;
+/// `None` where a value is missing.
+pub fn ranks(values: &[Option<f64>]) -> Vec<Option<usize>> {
     values
         .iter()
-        .map(|&x| {
-            1 + values
-                .iter()
-                .filter(|&&y| if higher_is_better { y > x } else { y < x })
-                .count()
-        })
+        .map(|x| x.map(|x| 1 + values.iter().flatten().filter(|&&y| y > x).count()))
         .collect()
+}
+
+/// Spearman correlation of `a` and `b` over the entries both have.
+pub fn spearman_present(a: &[Option<f64>], b: &[Option<f64>]) -> Option<f64> {
+    let (x, y): (Vec<f64>, Vec<f64>) = a.iter().zip(b).filter_map(|(x, y)| x.zip(*y)).unzip();
+    spearman(&x, &y)
+}
+
+/// Probe accuracy of every variant three ways: the reference's published number (MNIST
+/// only), and our mean over the seeds under the reference protocol and converged.
+pub struct ProbeAccuracies {
+    /// Variants, in table order.
+    pub variants: Vec<String>,
+    /// The reference's published accuracy.
+    pub published: Vec<Option<f64>>,
+    /// Our mean under the reference protocol (sampled latent).
+    pub reference_protocol: Vec<Option<f64>>,
+    /// Our mean with the converged probe (sampled latent).
+    pub converged: Vec<Option<f64>>,
+}
+
+impl ProbeAccuracies {
+    /// The accuracies of `results`.
+    pub fn of(results: &StudyResults) -> Self {
+        let mean = |f: &dyn Fn(&VariantResults) -> Option<f64>| -> Vec<Option<f64>> {
+            results
+                .variants
+                .iter()
+                .map(|v| summarize(&results.values(v, f)).map(|s| s.mean))
+                .collect()
+        };
+        let mnist = results.experiment.dataset == REFERENCE_DATASET;
+        Self {
+            variants: results.variants.clone(),
+            published: results
+                .variants
+                .iter()
+                .map(|v| reference(v).filter(|_| mnist).map(|r| r.probe_accuracy))
+                .collect(),
+            reference_protocol: mean(&|v| v.probe.as_ref().map(|p| p.sampled.test_accuracy)),
+            converged: mean(&|v| v.probe.as_ref().map(|p| p.converged.test_accuracy)),
+        }
+    }
 }
 
 /// The agreement of the variants' rankings between the held-out classes of a
@@ -67,8 +108,18 @@ mod tests {
 
     #[test]
     fn ranks_put_the_best_first_and_share_ties() {
-        assert_eq!(ranks(&[0.5, 0.9, 0.7, 0.9], true), [4, 1, 3, 1]);
-        assert_eq!(ranks(&[64.0, 123.0, 70.0], false), [1, 3, 2]);
+        assert_eq!(
+            ranks(&[Some(0.5), Some(0.9), None, Some(0.7), Some(0.9)]),
+            [Some(4), Some(1), None, Some(3), Some(1)]
+        );
+    }
+
+    #[test]
+    fn spearman_skips_missing_entries() {
+        // Over the three shared entries (1, 2, 3) against (3, 2, 1): -1.
+        let a = [Some(1.0), Some(2.0), None, Some(3.0)];
+        let b = [Some(3.0), Some(2.0), Some(9.0), Some(1.0)];
+        assert_eq!(spearman_present(&a, &b), Some(-1.0));
     }
 
     #[test]

@@ -225,19 +225,11 @@ impl Experiment {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading experiment file {}", path.display()))?;
-        let mut experiment: Experiment = toml::from_str(&text)
-            .with_context(|| format!("parsing experiment file {}", path.display()))?;
-        if experiment.name.is_empty() {
-            experiment.name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "experiment".into());
-        }
-        experiment
-            .resolve()
-            .and_then(|()| experiment.validate())
-            .with_context(|| format!("invalid experiment file {}", path.display()))?;
-        Ok(experiment)
+        let stem = path
+            .file_stem()
+            .map_or("experiment".into(), |s| s.to_string_lossy().into_owned());
+        Self::from_toml(&text, &stem)
+            .with_context(|| format!("invalid experiment file {}", path.display()))
     }
 
     /// Parses, resolves and validates an experiment from TOML text, named `name` unless the

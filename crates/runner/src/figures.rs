@@ -232,7 +232,8 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
             },
         ),
     ];
-    for (file, plot) in &plots {
+    // With one seed there is nothing to summarise (the report shows them from two seeds on).
+    for (file, plot) in plots.iter().filter(|_| results.seeds.len() > 1) {
         if plot
             .series
             .iter()

@@ -105,6 +105,12 @@ type SeedRow = (u64, SeedValues, Option<f64>);
 /// The baseline's value in one seed.
 type BaselineFn<'a> = &'a dyn Fn(&SeedResults) -> Option<f64>;
 
+/// Whether a finding holds in one seed, owned.
+type HoldsBox = Box<dyn Fn(&SeedValues, Option<f64>) -> bool>;
+
+/// A finding's paired comparisons, owned.
+type ComparisonsBox = Box<dyn Fn(&[SeedRow]) -> Vec<Option<PairedComparison>>>;
+
 /// A finding's paired comparisons over the complete seeds.
 type ComparisonsFn<'a> = &'a dyn Fn(&[SeedRow]) -> Vec<Option<PairedComparison>>;
 
@@ -365,6 +371,26 @@ fn kth_highest_except(values: &SeedValues, excluded: &[&str], k: usize) -> f64 {
     xs.get(k - 1).copied().unwrap_or(f64::NEG_INFINITY)
 }
 
+/// The rule "`variant` has the highest value of all" (highest BCE: worst; highest
+/// accuracy: best): it holds in a seed when no other variant's value exceeds it, and is
+/// compared, seed by seed, with the other variant highest on average.
+fn is_highest(variant: &'static str, metric: &'static str) -> (HoldsBox, ComparisonsBox) {
+    let holds =
+        move |v: &SeedValues, _: Option<f64>| value(v, variant) >= max_except(v, &[variant]);
+    let comparisons = move |seeds: &[SeedRow]| {
+        let rival = others(seeds, &[variant]);
+        vec![rival.first().and_then(|r| {
+            paired(
+                seeds,
+                format!("{metric}({variant}) - {metric}({r})"),
+                |v, _| value(v, variant),
+                |v, _| value(v, r),
+            )
+        })]
+    };
+    (Box::new(holds), Box::new(comparisons))
+}
+
 /// Metrics the findings read; each is a closure on one variant's results in one seed.
 pub struct FindingMetrics<'a> {
     /// Reconstruction BCE (the reference's sampled latent).
@@ -380,22 +406,13 @@ pub struct FindingMetrics<'a> {
 pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
 
+    let (holds, comparisons) = is_highest("shallow", "BCE");
     let rule = Rule {
         needed: &["shallow"],
         higher_is_better: false,
         decimals: 2,
-        holds: &|v, _| value(v, "shallow") >= max_except(v, &["shallow"]),
-        comparisons: &|seeds| {
-            let rival = others(seeds, &["shallow"]);
-            vec![rival.first().and_then(|r| {
-                paired(
-                    seeds,
-                    format!("BCE(shallow) - BCE({r})"),
-                    |v, _| value(v, "shallow"),
-                    |v, _| value(v, r),
-                )
-            })]
-        },
+        holds: &holds,
+        comparisons: &comparisons,
     };
     out.push(finding(
         "shallow reconstructs worst",
@@ -437,22 +454,13 @@ pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<F
         vec![check_protocol(results, &metrics.bce, &rule)],
     ));
 
+    let (holds, comparisons) = is_highest("denoising", "acc");
     let rule = Rule {
         needed: &["denoising"],
         higher_is_better: true,
         decimals: 4,
-        holds: &|v, _| value(v, "denoising") >= max_except(v, &["denoising"]),
-        comparisons: &|seeds| {
-            let rival = others(seeds, &["denoising"]);
-            vec![rival.first().and_then(|r| {
-                paired(
-                    seeds,
-                    format!("acc(denoising) - acc({r})"),
-                    |v, _| value(v, "denoising"),
-                    |v, _| value(v, r),
-                )
-            })]
-        },
+        holds: &holds,
+        comparisons: &comparisons,
     };
     out.push(finding(
         "denoising gives the best probe",

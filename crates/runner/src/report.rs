@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::findings::Finding;
 use crate::metadata::{human_duration, RunMetadata};
 use crate::results::StudyResults;
-use crate::tables::{Cell, MetricTable, Table};
+use crate::tables::{MetricTable, Table};
 use crate::{agreement, figures};
 
 /// Everything the report shows.
@@ -310,35 +310,18 @@ pub fn render(input: &ReportInput<'_>) -> String {
 
     let _ = writeln!(out, "## Linear probe\n");
     push_table(&mut out, input.tables, "probe");
-    let ranking = input.probe_ranking;
-    push_plain_table(&mut out, ranking);
-    let column = |key: &str| -> Vec<Option<f64>> {
-        let c = ranking
-            .columns
-            .iter()
-            .position(|c| c.key == key)
-            .expect("probe_ranking column");
-        ranking
-            .rows
-            .iter()
-            .map(|r| match r.cells[c] {
-                Cell::Fixed(x, _) | Cell::Number(x) => Some(x),
-                _ => None,
-            })
-            .collect()
-    };
-    let agreement = |a: &str, b: &str| {
-        let (a, b) = (column(a), column(b));
-        let (x, y): (Vec<f64>, Vec<f64>) = a.iter().zip(&b).filter_map(|(x, y)| x.zip(*y)).unzip();
-        ae_eval::stats::spearman(&x, &y).map_or("n/a".to_string(), |r| format!("{r:.2}"))
+    push_plain_table(&mut out, input.probe_ranking);
+    let acc = agreement::ProbeAccuracies::of(r);
+    let agreement = |a: &[Option<f64>], b: &[Option<f64>]| {
+        agreement::spearman_present(a, b).map_or("n/a".to_string(), |r| format!("{r:.2}"))
     };
     let _ = writeln!(
         out,
         "Spearman correlation of the rankings: published vs ours under the reference protocol \
          {}, ours reference protocol vs converged {}, published vs converged {}.\n",
-        agreement("published_rank", "reference_protocol_rank"),
-        agreement("reference_protocol_rank", "converged_rank"),
-        agreement("published_rank", "converged_rank")
+        agreement(&acc.published, &acc.reference_protocol),
+        agreement(&acc.reference_protocol, &acc.converged),
+        agreement(&acc.published, &acc.converged)
     );
     push_image(
         &mut out,

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::agreement::{ranks, ProbeAccuracies};
 use crate::reference::{reference, RANDOM_ENCODER_ACCURACY, REFERENCE_DATASET};
 use crate::results::{SeedResults, StudyResults, VariantResults};
 use ae_eval::stats::{summarize, Summary};
@@ -148,25 +149,6 @@ impl Table {
     }
 }
 
-/// One metric of a [`MetricTable`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Metric {
-    /// CSV name (snake_case).
-    pub key: String,
-    /// Markdown header.
-    pub title: String,
-    /// Decimals printed.
-    pub decimals: usize,
-}
-
-fn metric(key: &str, title: &str, decimals: usize) -> Metric {
-    Metric {
-        key: key.into(),
-        title: title.into(),
-        decimals,
-    }
-}
-
 /// One row of a [`MetricTable`]: a variant (or baseline) and, per metric, its value in each
 /// seed (`None` where the seed has no result or the metric does not apply).
 #[derive(Clone, Debug, PartialEq)]
@@ -204,23 +186,13 @@ pub struct MetricTable {
     pub caption: String,
     /// The seeds, in the order of every row's values.
     pub seeds: Vec<u64>,
-    /// The metrics.
-    pub metrics: Vec<Metric>,
+    /// The metrics: CSV name, Markdown header and decimals of each.
+    pub metrics: Vec<Column>,
     /// The rows.
     pub rows: Vec<MetricRow>,
 }
 
 impl MetricTable {
-    /// The row of `label`.
-    pub fn row(&self, label: &str) -> Option<&MetricRow> {
-        self.rows.iter().find(|r| r.label == label)
-    }
-
-    /// Index of the metric called `key`.
-    pub fn metric(&self, key: &str) -> Option<usize> {
-        self.metrics.iter().position(|m| m.key == key)
-    }
-
     /// The long form: one row per variant and seed.
     pub fn long(&self) -> Table {
         let mut columns = vec![col("seed", "seed", 0)];
@@ -306,11 +278,7 @@ impl MetricTable {
             name: self.name,
             title: self.title.clone(),
             caption: self.caption.clone(),
-            columns: self
-                .metrics
-                .iter()
-                .map(|m| col(&m.key, &m.title, m.decimals))
-                .collect(),
+            columns: self.metrics.clone(),
             rows,
         }
     }
@@ -422,8 +390,8 @@ pub fn reconstruction(results: &StudyResults) -> MetricTable {
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
         metrics: vec![
-            metric("test_bce", "test BCE", 2),
-            metric("test_bce_mean_latent", "test BCE (mean latent)", 2),
+            col("test_bce", "test BCE", 2),
+            col("test_bce_mean_latent", "test BCE (mean latent)", 2),
         ],
         rows: variant_rows(results, 2, |v| {
             let r = v.reconstruction.as_ref();
@@ -493,54 +461,31 @@ pub fn probe(results: &StudyResults) -> MetricTable {
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
         metrics: vec![
-            metric("accuracy", "reference protocol", 4),
-            metric("accuracy_mean_latent", "reference, mean latent", 4),
-            metric("best_epoch", "best epoch", 0),
-            metric("converged_accuracy", "converged", 4),
-            metric(
+            col("accuracy", "reference protocol", 4),
+            col("accuracy_mean_latent", "reference, mean latent", 4),
+            col("best_epoch", "best epoch", 0),
+            col("converged_accuracy", "converged", 4),
+            col(
                 "converged_accuracy_mean_latent",
                 "converged, mean latent",
                 4,
             ),
-            metric("converged_log10_l2", "log10 L2", 1),
+            col("converged_log10_l2", "log10 L2", 1),
         ],
         rows,
     }
 }
 
-/// A variant with its published accuracy and our two means.
-type RankingRow = (String, Option<f64>, Option<f64>, Option<f64>);
-
 /// How much of the reference's probe ranking survives: the variants ranked by the published
 /// accuracy, by ours under the reference protocol and by the converged probe (means over the
 /// seeds; 1 = best).
 pub fn probe_ranking(results: &StudyResults) -> Table {
-    let mean = |v: &str, f: &dyn Fn(&VariantResults) -> Option<f64>| {
-        summarize(&results.values(v, f)).map(|s| s.mean)
-    };
-    let rows: Vec<RankingRow> = results
-        .variants
-        .iter()
-        .map(|v| {
-            (
-                v.clone(),
-                reference(v)
-                    .filter(|_| results.experiment.dataset == REFERENCE_DATASET)
-                    .map(|r| r.probe_accuracy),
-                mean(v, &|x| x.probe.as_ref().map(|p| p.sampled.test_accuracy)),
-                mean(v, &|x| x.probe.as_ref().map(|p| p.converged.test_accuracy)),
-            )
-        })
-        .collect();
-    let rank_of = |pick: &dyn Fn(&RankingRow) -> Option<f64>| {
-        let present: Vec<f64> = rows.iter().filter_map(pick).collect();
-        rows.iter()
-            .map(|r| pick(r).map(|x| 1 + present.iter().filter(|&&y| y > x).count()))
-            .collect::<Vec<Option<usize>>>()
-    };
-    let published = rank_of(&|r| r.1);
-    let ours = rank_of(&|r| r.2);
-    let converged = rank_of(&|r| r.3);
+    let acc = ProbeAccuracies::of(results);
+    let (published, ours, converged) = (
+        ranks(&acc.published),
+        ranks(&acc.reference_protocol),
+        ranks(&acc.converged),
+    );
     let number = |x: Option<usize>| x.map_or(Cell::Missing, |x| Cell::Fixed(x as f64, 0));
     Table {
         name: "probe_ranking",
@@ -561,11 +506,12 @@ pub fn probe_ranking(results: &StudyResults) -> Table {
             ),
             col("converged_accuracy", "accuracy, converged", 4),
         ],
-        rows: rows
+        rows: acc
+            .variants
             .iter()
             .enumerate()
-            .map(|(i, r)| Row {
-                label: r.0.clone(),
+            .map(|(i, variant)| Row {
+                label: variant.clone(),
                 cells: vec![
                     number(published[i]),
                     number(ours[i]),
@@ -574,8 +520,8 @@ pub fn probe_ranking(results: &StudyResults) -> Table {
                         (Some(p), Some(c)) => Cell::Text(format!("{:+}", c as i64 - p as i64)),
                         _ => Cell::Missing,
                     },
-                    r.2.into(),
-                    r.3.into(),
+                    acc.reference_protocol[i].into(),
+                    acc.converged[i].into(),
                 ],
             })
             .collect(),
@@ -601,8 +547,8 @@ pub fn anomaly(results: &StudyResults) -> MetricTable {
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
         metrics: vec![
-            metric("auc", "AUC (BCE score)", 4),
-            metric("published_auc", "AUC (published score)", 4),
+            col("auc", "AUC (BCE score)", 4),
+            col("published_auc", "AUC (published score)", 4),
         ],
         rows: variant_rows(results, 2, |v| {
             let a = v.anomaly_for(digit);
@@ -614,11 +560,11 @@ pub fn anomaly(results: &StudyResults) -> MetricTable {
 /// Task 5 for every held-out class: AUC per variant and held-out digit, and the row mean.
 pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
     let digits = results.experiment.anomaly.digits.clone();
-    let mut metrics: Vec<Metric> = digits
+    let mut metrics: Vec<Column> = digits
         .iter()
-        .map(|d| metric(&format!("auc_digit{d}"), &format!("{d}"), 3))
+        .map(|d| col(&format!("auc_digit{d}"), &format!("{d}"), 3))
         .collect();
-    metrics.push(metric("mean_auc", "mean", 3));
+    metrics.push(col("mean_auc", "mean", 3));
     let n = metrics.len();
     MetricTable {
         name: "leave_one_class_out",
@@ -662,10 +608,10 @@ pub fn clustering(results: &StudyResults) -> MetricTable {
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
         metrics: vec![
-            metric("general_accuracy", "general accuracy", 4),
-            metric("general_nmi", "general NMI", 4),
-            metric("anomaly_accuracy", "anomaly accuracy", 4),
-            metric("anomaly_nmi", "anomaly NMI", 4),
+            col("general_accuracy", "general accuracy", 4),
+            col("general_nmi", "general NMI", 4),
+            col("anomaly_accuracy", "anomaly accuracy", 4),
+            col("anomaly_nmi", "anomaly NMI", 4),
         ],
         rows: variant_rows(results, 4, |v| {
             let (g, a) = (
@@ -694,10 +640,10 @@ pub fn training_time(results: &StudyResults) -> MetricTable {
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
         metrics: vec![
-            metric("general_seconds", "general (s)", 1),
-            metric("general_samples_per_second", "general (samples/s)", 0),
-            metric("anomaly_seconds", "anomaly (s)", 1),
-            metric("anomaly_samples_per_second", "anomaly (samples/s)", 0),
+            col("general_seconds", "general (s)", 1),
+            col("general_samples_per_second", "general (samples/s)", 0),
+            col("anomaly_seconds", "anomaly (s)", 1),
+            col("anomaly_samples_per_second", "anomaly (samples/s)", 0),
         ],
         rows: variant_rows(results, 4, |v| {
             let (g, a) = (v.train_general.as_ref(), v.train_anomaly.as_ref());
@@ -888,7 +834,7 @@ mod tests {
             title: "M".into(),
             caption: String::new(),
             seeds: vec![42, 43],
-            metrics: vec![metric("bce", "BCE", 1)],
+            metrics: vec![col("bce", "BCE", 1)],
             rows: vec![
                 MetricRow {
                     label: "vae".into(),
