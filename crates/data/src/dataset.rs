@@ -301,9 +301,63 @@ pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
     })
 }
 
+/// A fingerprint of the files [`load_dir`] reads from `dir`: the SHA-256 of each of the four
+/// files' names and the SHA-256 of their bytes as stored. Different data (or the same data
+/// stored differently) gives a different fingerprint, so results computed on one directory
+/// are never taken for another's.
+pub fn fingerprint_dir(dir: &Path) -> Result<String, DataError> {
+    if !dir.is_dir() {
+        return Err(DataError::MissingDir {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut listing = String::new();
+    for base in [
+        TRAIN_IMAGES_FILE,
+        TRAIN_LABELS_FILE,
+        TEST_IMAGES_FILE,
+        TEST_LABELS_FILE,
+    ] {
+        let path = locate(dir, base)?;
+        let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        listing.push_str(&format!(
+            "{}  {}\n",
+            checksum::sha256_hex(&bytes),
+            name.unwrap_or_default()
+        ));
+    }
+    Ok(checksum::sha256_hex(listing.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_follow_the_bytes_of_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |labels: &[u8]| {
+            let images =
+                crate::idx::encode_idx_images(labels.len(), 28, 28, &vec![7; labels.len() * 784]);
+            std::fs::write(dir.path().join(TRAIN_IMAGES_FILE), &images).unwrap();
+            std::fs::write(dir.path().join(TEST_IMAGES_FILE), &images).unwrap();
+            let labels = crate::idx::encode_idx_labels(labels);
+            std::fs::write(dir.path().join(TRAIN_LABELS_FILE), &labels).unwrap();
+            std::fs::write(dir.path().join(TEST_LABELS_FILE), &labels).unwrap();
+        };
+        write(&[1, 2]);
+        let a = fingerprint_dir(dir.path()).unwrap();
+        assert_eq!(a.len(), 64);
+        assert_eq!(fingerprint_dir(dir.path()).unwrap(), a);
+        write(&[1, 3]);
+        assert_ne!(fingerprint_dir(dir.path()).unwrap(), a);
+        std::fs::remove_file(dir.path().join(TEST_LABELS_FILE)).unwrap();
+        assert!(matches!(
+            fingerprint_dir(dir.path()),
+            Err(DataError::MissingFile { .. })
+        ));
+    }
 
     #[test]
     fn pad_and_scale_places_pixels() {

@@ -31,5 +31,5 @@ pub use idx::{
     parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_maybe_gz,
     IMAGES_MAGIC, LABELS_MAGIC,
 };
-pub use registry::{load_dataset, DatasetName};
+pub use registry::{fingerprint, load_dataset, DatasetName};
 pub use split::{split, Split, LABELLED_SIZE, VALIDATION_SIZE};

@@ -76,6 +76,12 @@ pub fn load_dataset(name: DatasetName, data_dir: Option<&Path>) -> Result<Datase
     load_dir(&dir, name.as_str())
 }
 
+/// The [`crate::dataset::fingerprint_dir`] of the directory [`load_dataset`] would read.
+pub fn fingerprint(name: DatasetName, data_dir: Option<&Path>) -> Result<String, DataError> {
+    let dir = data_dir.map_or_else(|| name.default_dir(), Path::to_path_buf);
+    crate::dataset::fingerprint_dir(&dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,29 @@ pub struct RocCurve {
 }
 
 impl RocCurve {
+    /// The curve with fewer points, for storing and drawing: the first and last points and
+    /// every point at least `resolution` away (in fpr or tpr) from the last point kept. No
+    /// drawn point moves, and the drawn curve stays within `resolution` of the full one; the
+    /// AUC is computed from the full curve, never from this one.
+    pub fn thinned(&self, resolution: f64) -> RocCurve {
+        let n = self.fpr.len();
+        let mut keep = Vec::with_capacity(n.min(2 + (2.0 / resolution) as usize));
+        for i in 0..n {
+            let far = keep.last().is_none_or(|&k: &usize| {
+                (self.fpr[i] - self.fpr[k]).abs() >= resolution
+                    || (self.tpr[i] - self.tpr[k]).abs() >= resolution
+            });
+            if far || i + 1 == n {
+                keep.push(i);
+            }
+        }
+        RocCurve {
+            fpr: keep.iter().map(|&i| self.fpr[i]).collect(),
+            tpr: keep.iter().map(|&i| self.tpr[i]).collect(),
+            thresholds: keep.iter().map(|&i| self.thresholds[i]).collect(),
+        }
+    }
+
     /// Area under the curve by the trapezoid rule; equals [`auc`] of the same data.
     pub fn trapezoid_area(&self) -> f64 {
         self.fpr
@@ -162,6 +185,24 @@ mod tests {
 
     const T: bool = true;
     const F: bool = false;
+
+    #[test]
+    fn thinning_keeps_the_ends_and_points_a_resolution_apart() {
+        // fpr 0, 0.1, 0.15, 0.3, 1 and tpr 0, 0.5, 0.55, 0.9, 1: at resolution 0.1 the
+        // point (0.15, 0.55) is within 0.1 of (0.1, 0.5) in both rates and goes; (0.3, 0.9)
+        // is 0.2 and 0.4 away from it and stays; the last point always stays.
+        let curve = RocCurve {
+            fpr: vec![0.0, 0.1, 0.15, 0.3, 1.0],
+            tpr: vec![0.0, 0.5, 0.55, 0.9, 1.0],
+            thresholds: vec![f64::INFINITY, 5.0, 4.0, 3.0, 2.0],
+        };
+        let thin = curve.thinned(0.1);
+        assert_eq!(thin.fpr, [0.0, 0.1, 0.3, 1.0]);
+        assert_eq!(thin.tpr, [0.0, 0.5, 0.9, 1.0]);
+        assert_eq!(thin.thresholds, [f64::INFINITY, 5.0, 3.0, 2.0]);
+        // A fine resolution keeps everything.
+        assert_eq!(curve.thinned(1e-9), curve);
+    }
 
     #[test]
     fn sklearn_example() {

@@ -64,6 +64,10 @@ pub struct TrainingSection {
     /// Train on only the first N images of the training split (smoke profiles).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_subset: Option<usize>,
+    /// `fused` or `autograd` for every variant; by default each variant's own default
+    /// (fused where it has it). A variant the backend lacks is an error when the file loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<ae_models::Backend>,
 }
 
 fn reference_batch_size() -> usize {
@@ -102,6 +106,11 @@ pub struct AnomalySection {
     /// each trained without that digit and scored on detecting it (the reference: `[1]`).
     #[serde(default)]
     pub digits: Vec<u8>,
+    /// Seeds that hold out every one of `digits`; the other seeds hold out the primary digit
+    /// only. Empty (the default): every seed holds out every digit. Lets a study run the
+    /// leave-one-class-out sweep on one seed and the main anomaly task on all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub every_digit_seeds: Vec<u64>,
 }
 
 impl AnomalySection {
@@ -110,7 +119,23 @@ impl AnomalySection {
             latent_dim: 2,
             digit: None,
             digits: vec![REFERENCE_ANOMALOUS_DIGIT],
+            every_digit_seeds: Vec::new(),
         }
+    }
+
+    /// Whether `seed` holds out every one of `digits` (and not the primary digit only).
+    pub fn holds_out_every_digit(&self, seed: u64) -> bool {
+        self.every_digit_seeds.is_empty() || self.every_digit_seeds.contains(&seed)
+    }
+
+    /// The digits `seed` holds out, the primary digit first.
+    pub fn digits_for(&self, seed: u64) -> Vec<u8> {
+        let primary = self.primary_digit();
+        let mut digits = vec![primary];
+        if self.holds_out_every_digit(seed) {
+            digits.extend(self.digits.iter().copied().filter(|&d| d != primary));
+        }
+        digits
     }
 
     /// The held-out digit of the main anomaly table, ROC and latent figures: the reference's
@@ -316,6 +341,11 @@ impl Experiment {
             }
             if self.anomaly.digits[..i].contains(&digit) {
                 bail!("anomaly.digits[{i}]: digit {digit} is listed twice");
+            }
+        }
+        for (i, seed) in self.anomaly.every_digit_seeds.iter().enumerate() {
+            if !self.seeds.contains(seed) {
+                bail!("anomaly.every_digit_seeds[{i}]: seed {seed} is not one of `seeds`");
             }
         }
         let e = &self.evaluation;

@@ -20,7 +20,7 @@ use crate::run::{self, RunSettings};
 /// Version of the job results' format and of the computation behind them; bump it when a
 /// change anywhere should invalidate every cached result. (Changes of the training engine's
 /// arithmetic bump [`ae_models::ENGINE_VERSION`] instead, which is part of the key too.)
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Subdirectory of the checkpoints directory holding the cached job results.
 pub const JOBS_DIR: &str = "jobs";
@@ -36,6 +36,18 @@ pub struct EvalSelection {
     pub test_subset: Option<usize>,
     /// First N validation images only, for the probe (smoke profiles).
     pub validation_subset: Option<usize>,
+}
+
+impl EvalSelection {
+    /// The evaluation images of `experiment`'s replicate `seed`.
+    fn of(experiment: &Experiment, seed: u64) -> Result<Self> {
+        Ok(Self {
+            dataset: experiment.dataset_name()?.to_string(),
+            seed,
+            test_subset: experiment.evaluation.test_subset,
+            validation_subset: experiment.evaluation.validation_subset,
+        })
+    }
 }
 
 /// What a job computes, with the settings that determine it.
@@ -190,16 +202,16 @@ pub mod names {
     }
 }
 
-/// Every job of a study in execution order (each seed's training jobs first, seed by seed),
-/// with their keys.
+/// Every job of a study in execution order (seed by seed, each model's training before its
+/// downstream jobs; the extra held-out digits last), with their keys.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The study's seeds, in the experiment's order.
     pub seeds: Vec<u64>,
     /// Variants in table order.
     pub variants: Vec<String>,
-    /// The held-out digits of the anomaly runs.
-    pub digits: Vec<u8>,
+    /// Fingerprint of the dataset's files ([`ae_data::fingerprint`]), part of every key.
+    pub data: String,
     /// The jobs.
     pub jobs: Vec<Job>,
 }
@@ -210,6 +222,7 @@ struct KeyInput<'a> {
     engine_version: u32,
     name: &'a str,
     seed: u64,
+    data: &'a str,
     eval: Option<&'a EvalSelection>,
     task: &'a Task,
     deps: Vec<&'a str>,
@@ -217,27 +230,68 @@ struct KeyInput<'a> {
 
 impl Plan {
     /// The jobs of `experiment` for `variants` (a subset of its variants, in its order) plus
-    /// the two probe baselines, for every seed.
+    /// the two probe baselines, for every seed; the anomaly runs of the digits other than the
+    /// primary one come last, after every seed's main jobs.
+    ///
+    /// # Errors
+    /// An invalid run setting, or the dataset's files cannot be read (their fingerprint is
+    /// part of every key).
     pub fn new(experiment: &Experiment, variants: &[String]) -> Result<Self> {
+        let name = experiment.dataset_name()?;
+        let data = ae_data::fingerprint(name, experiment.data_dir.as_deref())
+            .with_context(|| format!("reading the files of dataset `{name}`"))?;
         let mut plan = Plan {
             seeds: experiment.seeds.clone(),
             variants: variants.to_vec(),
-            digits: experiment.anomaly.digits.clone(),
+            data,
             jobs: Vec::new(),
         };
         for &seed in &experiment.seeds {
             plan.push_seed(experiment, seed)?;
         }
+        for &seed in &experiment.seeds {
+            let eval = EvalSelection::of(experiment, seed)?;
+            for variant in plan.variants.clone() {
+                for &digit in &experiment.anomaly.digits_for(seed)[1..] {
+                    plan.push_held_out(experiment, &eval, &variant, digit)?;
+                }
+            }
+        }
         Ok(plan)
     }
 
-    fn push_seed(&mut self, experiment: &Experiment, seed: u64) -> Result<()> {
-        let eval = EvalSelection {
-            dataset: experiment.dataset_name()?.to_string(),
+    /// Training `variant` without `digit` and its anomaly ROC; returns the training job.
+    fn push_held_out(
+        &mut self,
+        experiment: &Experiment,
+        eval: &EvalSelection,
+        variant: &str,
+        digit: u8,
+    ) -> Result<usize> {
+        let (seed, latent) = (eval.seed, experiment.anomaly.latent_dim);
+        let run = run_settings(experiment, variant, latent, Some(digit), seed)?;
+        let train = self.push(
             seed,
-            test_subset: experiment.evaluation.test_subset,
-            validation_subset: experiment.evaluation.validation_subset,
-        };
+            eval,
+            names::train(variant, latent, Some(digit)),
+            Task::Train { run },
+            vec![],
+        );
+        self.push(
+            seed,
+            eval,
+            names::anomaly_roc(variant, digit),
+            Task::AnomalyRoc {
+                variant: variant.to_string(),
+                digit,
+            },
+            vec![train],
+        );
+        Ok(train)
+    }
+
+    fn push_seed(&mut self, experiment: &Experiment, seed: u64) -> Result<()> {
+        let eval = EvalSelection::of(experiment, seed)?;
         let (general, anomaly) = (experiment.general.latent_dim, experiment.anomaly.latent_dim);
         let primary = experiment.anomaly.primary_digit();
         let mut train = Vec::new();
@@ -250,22 +304,11 @@ impl Plan {
                 Task::Train { run: general_run },
                 vec![],
             );
-            let mut held_out = Vec::new();
-            for &digit in &experiment.anomaly.digits {
-                let run = run_settings(experiment, &name, anomaly, Some(digit), seed)?;
-                let a = self.push(
-                    seed,
-                    &eval,
-                    names::train(&name, anomaly, Some(digit)),
-                    Task::Train { run },
-                    vec![],
-                );
-                held_out.push((digit, a));
-            }
-            train.push((name, g, held_out));
+            let a = self.push_held_out(experiment, &eval, &name, primary)?;
+            train.push((name, g, a));
         }
         let e = &experiment.evaluation;
-        for (name, g, held_out) in train {
+        for (name, g, a) in train {
             let variant = name.clone();
             let push = |plan: &mut Self, kind: &str, task: Task, dep: usize| {
                 plan.push(seed, &eval, names::task(kind, &name), task, vec![dep]);
@@ -311,11 +354,6 @@ impl Plan {
                 },
                 g,
             );
-            let primary_run = held_out
-                .iter()
-                .find(|(d, _)| *d == primary)
-                .expect("the primary digit is one of the digits")
-                .1;
             push(
                 self,
                 "latent_anomaly",
@@ -325,7 +363,7 @@ impl Plan {
                     max_points: e.tsne_points,
                     reduction: e.reduction,
                 },
-                primary_run,
+                a,
             );
             push(
                 self,
@@ -336,18 +374,6 @@ impl Plan {
                 },
                 g,
             );
-            for (digit, a) in held_out {
-                self.push(
-                    seed,
-                    &eval,
-                    names::anomaly_roc(&name, digit),
-                    Task::AnomalyRoc {
-                        variant: variant.clone(),
-                        digit,
-                    },
-                    vec![a],
-                );
-            }
         }
         self.push(
             seed,
@@ -385,6 +411,7 @@ impl Plan {
             engine_version: ae_models::ENGINE_VERSION,
             name: &name,
             seed,
+            data: &self.data,
             // A training run's settings already say which data it sees.
             eval: (!training).then_some(eval),
             task: &task,
@@ -403,6 +430,31 @@ impl Plan {
         self.jobs.len() - 1
     }
 
+    /// Which jobs have to run: a downstream job without a result under its current key, and
+    /// a training job without one, or whose checkpoint is gone while a job that reads it has
+    /// to run. (A training job whose every dependent result is recorded is not redone: a
+    /// study resumes from its committed results directory alone.)
+    pub fn pending(&self, cache: &Cache) -> Vec<bool> {
+        let mut pending: Vec<bool> = self
+            .jobs
+            .iter()
+            .map(|j| !j.is_training() && !cache.has_result(j))
+            .collect();
+        for (i, job) in self.jobs.iter().enumerate() {
+            let Task::Train { run } = &job.task else {
+                continue;
+            };
+            pending[i] = !cache.has_result(job)
+                || (!cache.finished_run(run)
+                    && self
+                        .jobs
+                        .iter()
+                        .enumerate()
+                        .any(|(d, j)| pending[d] && j.deps.contains(&i)));
+        }
+        pending
+    }
+
     /// The job called `name`.
     pub fn job(&self, name: &str) -> Option<&Job> {
         self.jobs.iter().find(|j| j.name == name)
@@ -419,6 +471,9 @@ fn run_settings(
     let mut settings = RunSettings::new(variant, latent_dim, experiment.dataset_name()?, seed)?;
     settings.exclude_digit = exclude_digit;
     settings.train_subset = experiment.training.train_subset;
+    if let Some(backend) = experiment.training.backend {
+        settings.backend = backend;
+    }
     settings.training = TrainingConfig {
         epochs: experiment.training.epochs,
         batch_size: experiment.training.batch_size,
@@ -445,27 +500,34 @@ pub struct CachedResult<T> {
     pub result: T,
 }
 
-/// The on-disk cache of job results: `<checkpoints>/jobs/<job name>.json`, and the trained
-/// runs themselves in `<checkpoints>/<variant>_latent<d>/`.
+/// The on-disk cache: job results in the results directory (`<out>/jobs/<job name>.json.gz`,
+/// committed with the report, so that a study resumes from a clone), trained runs in the
+/// checkpoints directory (`<checkpoints>/seed<s>/<variant>_latent<d>/`, never committed).
 #[derive(Clone, Debug)]
 pub struct Cache {
+    /// The results directory (job results live in its `jobs/`).
+    pub results: PathBuf,
     /// The checkpoints directory.
     pub checkpoints: PathBuf,
 }
 
 impl Cache {
-    /// A cache rooted at the checkpoints directory `checkpoints`.
-    pub fn new(checkpoints: &Path) -> Self {
+    /// A cache of job results under `results` and of trained runs under `checkpoints`.
+    pub fn new(results: &Path, checkpoints: &Path) -> Self {
         Self {
+            results: results.to_path_buf(),
             checkpoints: checkpoints.to_path_buf(),
         }
     }
 
+    /// The directory of the job results.
+    pub fn jobs_dir(&self) -> PathBuf {
+        self.results.join(JOBS_DIR)
+    }
+
     /// Where `job`'s result is stored.
     pub fn result_path(&self, job: &Job) -> PathBuf {
-        self.checkpoints
-            .join(JOBS_DIR)
-            .join(format!("{}.json", job.name))
+        self.jobs_dir().join(format!("{}.json.gz", job.name))
     }
 
     /// The run directory a training job writes.
@@ -473,25 +535,42 @@ impl Cache {
         run::run_dir(&self.checkpoints, run)
     }
 
-    /// `job`'s stored result if it was computed under the current key (and, for training,
-    /// its run directory still holds a finished run with the same settings and engine).
-    pub fn load<T: DeserializeOwned>(&self, job: &Job) -> Option<CachedResult<T>> {
-        let bytes = std::fs::read(self.result_path(job)).ok()?;
-        let cached: CachedResult<T> = serde_json::from_slice(&bytes).ok()?;
-        if cached.job != job.name || cached.key != job.key {
-            return None;
-        }
-        if let Task::Train { run } = &job.task {
-            if !self.finished_run(run) {
-                return None;
-            }
-        }
-        Some(cached)
+    /// `job`'s stored result if it was computed under the current key (whether or not a
+    /// training job's checkpoint is still there).
+    ///
+    /// # Errors
+    /// A result file that exists but cannot be read or decompressed.
+    pub fn load<T: DeserializeOwned>(&self, job: &Job) -> Result<Option<CachedResult<T>>> {
+        let path = self.result_path(job);
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
+        };
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut bytes)
+            .with_context(|| format!("decompressing {}", path.display()))?;
+        // A result of another format (an older program) is stale, not an error.
+        let Ok(cached) = serde_json::from_slice::<CachedResult<T>>(&bytes) else {
+            return Ok(None);
+        };
+        Ok((cached.job == job.name && cached.key == job.key).then_some(cached))
     }
 
-    /// Whether `job`'s stored result is current.
+    /// Whether `job` has a result computed under its current key.
+    pub fn has_result(&self, job: &Job) -> bool {
+        self.load::<serde::de::IgnoredAny>(job)
+            .is_ok_and(|cached| cached.is_some())
+    }
+
+    /// Whether `job`'s result is current and usable now: for a training job, its run
+    /// directory must also hold the finished run (the downstream jobs load it).
     pub fn is_fresh(&self, job: &Job) -> bool {
-        self.load::<serde::de::IgnoredAny>(job).is_some()
+        self.has_result(job)
+            && match &job.task {
+                Task::Train { run } => self.finished_run(run),
+                _ => true,
+            }
     }
 
     /// Whether the run directory of `run` holds a complete training with these settings: a
@@ -504,7 +583,7 @@ impl Cache {
             })
     }
 
-    /// Stores `result` for `job` atomically (temporary file, then rename).
+    /// Stores `result` for `job` atomically (temporary file, then rename), gzip-compressed.
     pub fn store<T: Serialize>(&self, job: &Job, seconds: f64, result: &T) -> Result<()> {
         let cached = CachedResult {
             job: job.name.clone(),
@@ -513,7 +592,9 @@ impl Cache {
             result,
         };
         let path = self.result_path(job);
-        let bytes = serde_json::to_vec(&cached)?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        serde_json::to_writer(&mut encoder, &cached)?;
+        let bytes = encoder.finish()?;
         ae_data::fs::write_atomic(&path, &bytes)
             .with_context(|| format!("writing {}", path.display()))
     }
@@ -534,8 +615,9 @@ impl Cache {
                 }
             }
         }
-        // checkpoints/jobs/seed42/train/x.json is the deepest file.
-        sweep(&self.checkpoints, 4);
+        // jobs/seed42/train/x.json.gz and checkpoints/seed42/run/x are the deepest files.
+        sweep(&self.checkpoints, 3);
+        sweep(&self.jobs_dir(), 3);
     }
 }
 
@@ -546,7 +628,7 @@ mod tests {
     #[test]
     fn runs_of_another_engine_version_are_not_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path());
+        let cache = Cache::new(dir.path(), dir.path());
         let e = experiment(BASE);
         let plan = Plan::new(&e, &e.variants).unwrap();
         let Task::Train { run } = &plan.jobs[0].task else {

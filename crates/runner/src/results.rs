@@ -117,7 +117,13 @@ impl StudyResults {
                     .iter()
                     .map(|v| VariantResults {
                         variant: v.clone(),
-                        held_out: plan.digits.iter().map(|&d| (d, None)).collect(),
+                        held_out: experiment
+                            .anomaly
+                            .digits
+                            .iter()
+                            .filter(|d| experiment.anomaly.digits_for(seed).contains(d))
+                            .map(|&d| (d, None))
+                            .collect(),
                         ..VariantResults::default()
                     })
                     .collect(),
@@ -127,7 +133,7 @@ impl StudyResults {
             .collect();
         let mut jobs = Vec::with_capacity(plan.jobs.len());
         for job in &plan.jobs {
-            let cached = cache.load::<serde_json::Value>(job);
+            let cached = cache.load::<serde_json::Value>(job)?;
             jobs.push(JobTiming {
                 job: job.name.clone(),
                 seconds: cached.as_ref().map(|c| c.seconds),

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use ae_data::{fs::write_atomic, Dataset, DatasetName, Split, INPUT_DIM};
 use ae_models::{
-    checkpoint, training, variants, Autoencoder, EpochRecord, TrainingConfig, TrainingObserver,
-    Variant,
+    backend, checkpoint, training, variants, Autoencoder, Backend, EpochRecord, TrainingConfig,
+    TrainingObserver, Variant,
 };
 use anyhow::{bail, Context, Result};
 use rand::SeedableRng;
@@ -25,6 +25,9 @@ pub const RECORD_FILE: &str = "record.json";
 pub struct RunSettings {
     /// The variant, in full (so a run directory says exactly what was trained).
     pub variant: Variant,
+    /// The implementation that trains it (part of the cache key: a run of one backend is
+    /// never taken for the other's).
+    pub backend: Backend,
     /// Latent size (20 for the general runs, 2 for the anomaly runs).
     pub latent_dim: usize,
     /// Digit left out of the training split, for the anomaly runs.
@@ -40,7 +43,8 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
-    /// Settings for `variant_name` with the study's defaults.
+    /// Settings for `variant_name` with the study's defaults (its default backend: fused where
+    /// the variant has it).
     pub fn new(
         variant_name: &str,
         latent_dim: usize,
@@ -49,6 +53,7 @@ impl RunSettings {
     ) -> Result<Self> {
         let variant = variants::by_name(variant_name)?;
         Ok(Self {
+            backend: Backend::default_for(&variant),
             variant,
             latent_dim,
             exclude_digit: None,
@@ -62,6 +67,13 @@ impl RunSettings {
     /// Checks every field, naming the one that is wrong.
     pub fn validate(&self) -> Result<()> {
         self.variant.validate().map_err(anyhow::Error::msg)?;
+        if !self.backend.supports(&self.variant) {
+            bail!(
+                "backend: `{}` does not implement variant `{}` (use `autograd`)",
+                self.backend,
+                self.variant.name
+            );
+        }
         if self.latent_dim == 0 || self.latent_dim > 512 {
             bail!("latent: must be between 1 and 512, got {}", self.latent_dim);
         }
@@ -154,10 +166,16 @@ pub fn train_run(
     write_json(&dir.join(SETTINGS_FILE), settings)?;
     let (train, validation) = training_data(settings, dataset);
     let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
-    let mut model = Autoencoder::new(&settings.variant, settings.latent_dim, INPUT_DIM, &mut rng);
+    let mut model = backend::build(
+        &settings.variant,
+        settings.latent_dim,
+        INPUT_DIM,
+        settings.backend,
+        &mut rng,
+    )?;
     let start = Instant::now();
     let epochs = training::train(
-        &mut model,
+        model.as_mut(),
         &train,
         &validation,
         &settings.training,
@@ -173,7 +191,7 @@ pub fn train_run(
     let train_seconds = start.elapsed().as_secs_f64();
     let train_images = train.len() / INPUT_DIM;
     let checkpoint_path = dir.join(CHECKPOINT_FILE);
-    checkpoint::save(&model, &checkpoint_path)?;
+    model.save(&checkpoint_path)?;
     // The record vouches for the checkpoint, so the checkpoint must be on disk first (the
     // record itself is fsynced by `write_atomic`): a power loss can then never leave a record
     // beside a truncated checkpoint.

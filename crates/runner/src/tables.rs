@@ -322,6 +322,17 @@ fn variant_rows(
     metrics: usize,
     values: impl Fn(&VariantResults) -> Vec<Option<f64>>,
 ) -> Vec<MetricRow> {
+    let seeds: Vec<&SeedResults> = results.seeds.iter().collect();
+    variant_rows_of(results, &seeds, metrics, values)
+}
+
+/// [`variant_rows`] over some of the seeds only.
+fn variant_rows_of(
+    results: &StudyResults,
+    seeds: &[&SeedResults],
+    metrics: usize,
+    values: impl Fn(&VariantResults) -> Vec<Option<f64>>,
+) -> Vec<MetricRow> {
     results
         .variants
         .iter()
@@ -330,7 +341,7 @@ fn variant_rows(
                 label: name.clone(),
                 values: vec![Vec::new(); metrics],
             };
-            for seed in &results.seeds {
+            for seed in seeds {
                 let v = seed.variant(name).map(&values);
                 for (m, column) in row.values.iter_mut().enumerate() {
                     column.push(v.as_ref().and_then(|v| v[m]));
@@ -362,16 +373,18 @@ fn baseline_row(
 }
 
 fn seeds_note(results: &StudyResults) -> String {
-    match results.seeds.len() {
-        1 => format!("One seed ({}).", results.seeds[0].seed),
+    let seeds: Vec<u64> = results.seeds.iter().map(|s| s.seed).collect();
+    seeds_note_for(&seeds)
+}
+
+/// "One seed (42)." or "Mean ± half-width ... over n seeds (42, 43)."
+fn seeds_note_for(seeds: &[u64]) -> String {
+    let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+    match seeds.len() {
+        1 => format!("One seed ({}).", list[0]),
         n => format!(
             "Mean ± half-width of the 95% confidence interval (Student t) over {n} seeds ({}).",
-            results
-                .seeds
-                .iter()
-                .map(|s| s.seed.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            list.join(", ")
         ),
     }
 }
@@ -557,9 +570,17 @@ pub fn anomaly(results: &StudyResults) -> MetricTable {
     }
 }
 
-/// Task 5 for every held-out class: AUC per variant and held-out digit, and the row mean.
+/// Task 5 for every held-out class: AUC per variant and held-out digit, and the row mean, over
+/// the seeds that hold out every digit.
 pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
-    let digits = results.experiment.anomaly.digits.clone();
+    let anomaly = &results.experiment.anomaly;
+    let digits = anomaly.digits.clone();
+    let seeds: Vec<&SeedResults> = results
+        .seeds
+        .iter()
+        .filter(|s| anomaly.holds_out_every_digit(s.seed))
+        .collect();
+    let seeds_note = seeds_note_for(&seeds.iter().map(|s| s.seed).collect::<Vec<_>>());
     let mut metrics: Vec<Column> = digits
         .iter()
         .map(|d| col(&format!("auc_digit{d}"), &format!("{d}"), 3))
@@ -573,12 +594,11 @@ pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
             "AUC of the per-image test BCE when class d is left out of training and scored as \
              the anomaly, one latent-{} model per variant and held-out class; `mean` is the \
              mean over the held-out classes within a seed. {}",
-            results.experiment.anomaly.latent_dim,
-            seeds_note(results)
+            anomaly.latent_dim, seeds_note
         ),
-        seeds: results.seeds.iter().map(|s| s.seed).collect(),
+        seeds: seeds.iter().map(|s| s.seed).collect(),
         metrics,
-        rows: variant_rows(results, n, |v| {
+        rows: variant_rows_of(results, &seeds, n, |v| {
             let mut aucs: Vec<Option<f64>> = digits
                 .iter()
                 .map(|&d| v.anomaly_for(d).map(|a| a.auc))

@@ -14,7 +14,7 @@ use crate::executor::Study;
 use crate::experiment::Experiment;
 use crate::lock::StudyLock;
 use crate::metadata::RunMetadata;
-use crate::plan::{Cache, Plan, FORMAT_VERSION, JOBS_DIR};
+use crate::plan::{Cache, Plan, FORMAT_VERSION};
 use crate::results::StudyResults;
 use crate::{figures, findings, report, results, tables};
 
@@ -84,7 +84,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let plan = Plan::new(&experiment, &selected)?;
     let full_plan = Plan::new(&experiment, &experiment.variants)?;
     let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&checkpoints);
+    let cache = Cache::new(&out, &checkpoints);
     let study = Study {
         experiment: &experiment,
         plan: &plan,
@@ -155,8 +155,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             );
         }
         cache.remove_stale_temporaries();
+        let pending = plan.pending(&cache);
         let todo: Vec<usize> = (0..plan.jobs.len())
-            .filter(|&i| args.retrain || !cache.is_fresh(&plan.jobs[i]))
+            .filter(|&i| args.retrain || pending[i])
             .collect();
         if todo.is_empty() {
             println!("every job is up to date ({} jobs)", plan.jobs.len());
@@ -183,7 +184,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
 
     let results = StudyResults::load(&experiment, &full_plan, &cache)?;
     let report_key = report_key(&full_plan, &results);
-    let key_path = checkpoints.join(JOBS_DIR).join(REPORT_KEY_FILE);
+    let key_path = cache.jobs_dir().join(REPORT_KEY_FILE);
     let report_current = std::fs::read_to_string(&key_path).is_ok_and(|k| k == report_key)
         && out.join("report.md").is_file()
         && out.join("results.json").is_file();

@@ -39,8 +39,8 @@ pub struct RunJobArgs {
 pub fn run(args: &RunJobArgs) -> Result<()> {
     let experiment = Experiment::load(&args.experiment)?;
     let plan = Plan::new(&experiment, &experiment.variants)?;
-    let (_, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&checkpoints);
+    let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
+    let cache = Cache::new(&out, &checkpoints);
     let job = plan.job(&args.job).with_context(|| {
         format!(
             "{} has no job named `{}`",
@@ -59,7 +59,12 @@ pub fn run(args: &RunJobArgs) -> Result<()> {
             );
         }
     }
-    if cache.is_fresh(job) {
+    let index = plan
+        .jobs
+        .iter()
+        .position(|j| j.name == job.name)
+        .expect("the job is in the plan");
+    if !plan.pending(&cache)[index] {
         println!("{} is up to date", job.name);
         return Ok(());
     }

@@ -37,8 +37,8 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     let selected = experiment.restrict_to(&args.only)?;
     let plan = Plan::new(&experiment, &selected)?;
     let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&checkpoints);
-    let fresh: Vec<bool> = plan.jobs.iter().map(|j| cache.is_fresh(j)).collect();
+    let cache = Cache::new(&out, &checkpoints);
+    let fresh: Vec<bool> = plan.pending(&cache).iter().map(|p| !p).collect();
     let ledger = Ledger::load(&out)?;
     let queue = if ledger.entries.is_empty() {
         HashMap::new()

@@ -402,7 +402,7 @@ pub struct Submission {
 pub fn submit(study: Study<'_>, paths: &StudyPaths, options: &SlurmOptions) -> Result<Submission> {
     paths.validate()?;
     let plan = study.plan;
-    let fresh: Vec<bool> = plan.jobs.iter().map(|j| study.cache.is_fresh(j)).collect();
+    let fresh: Vec<bool> = plan.pending(study.cache).iter().map(|p| !p).collect();
     let mut ledger = Ledger::load(&paths.out)?;
     let queue = match queue() {
         Ok(queue) => queue,

@@ -46,6 +46,10 @@ impl Roc {
     }
 }
 
+/// The resolution of a stored curve (see [`ae_eval::roc::RocCurve::thinned`]): at most
+/// about 1,000 points instead of one per distinct test score, invisible at the figures' size.
+pub const ROC_RESOLUTION: f64 = 0.002;
+
 /// Result of an anomaly job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyRoc {
@@ -53,13 +57,13 @@ pub struct AnomalyRoc {
     pub digit: u8,
     /// Area under the curve of the BCE score.
     pub auc: f64,
-    /// The curve of the BCE score.
+    /// The curve of the BCE score, thinned to [`ROC_RESOLUTION`].
     pub roc: Roc,
     /// Area under the curve of the reference's published score (signed sum of
     /// reconstruction - input, before its commit b1f2d22), the score behind its published
     /// AUCs.
     pub published_auc: f64,
-    /// The curve of the published score.
+    /// The curve of the published score, thinned to [`ROC_RESOLUTION`].
     pub published_roc: Roc,
 }
 
@@ -75,8 +79,8 @@ pub fn run(
     Ok(AnomalyRoc {
         digit,
         auc: r.auc,
-        roc: Roc::from_curve(r.roc),
+        roc: Roc::from_curve(r.roc.thinned(ROC_RESOLUTION)),
         published_auc: r.published_auc,
-        published_roc: Roc::from_curve(r.published_roc),
+        published_roc: Roc::from_curve(r.published_roc.thinned(ROC_RESOLUTION)),
     })
 }
