@@ -143,6 +143,8 @@ pub struct Dataset {
     pub train: LabelledImages,
     /// The official test set.
     pub test: LabelledImages,
+    /// [`fingerprint_dir`] of the directory it was read from.
+    pub fingerprint: String,
 }
 
 /// Preprocess raw 28x28 u8 images: zero-pad 2 pixels on every side to 32x32
@@ -286,6 +288,7 @@ pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
     let (train_labels, test_images, test_labels) = rest?;
     Ok(Dataset {
         name: name.to_string(),
+        fingerprint: fingerprint_dir(dir)?,
         train: pair(
             train_images,
             train_labels,

@@ -253,14 +253,15 @@ impl Plan {
             let eval = EvalSelection::of(experiment, seed)?;
             for variant in plan.variants.clone() {
                 for &digit in &experiment.anomaly.digits_for(seed)[1..] {
-                    plan.push_held_out(experiment, &eval, &variant, digit)?;
+                    let train = plan.push_held_out(experiment, &eval, &variant, digit)?;
+                    plan.push_anomaly_roc(&eval, &variant, digit, train);
                 }
             }
         }
         Ok(plan)
     }
 
-    /// Training `variant` without `digit` and its anomaly ROC; returns the training job.
+    /// Training `variant` without `digit`; returns the job's index.
     fn push_held_out(
         &mut self,
         experiment: &Experiment,
@@ -270,15 +271,19 @@ impl Plan {
     ) -> Result<usize> {
         let (seed, latent) = (eval.seed, experiment.anomaly.latent_dim);
         let run = run_settings(experiment, variant, latent, Some(digit), seed)?;
-        let train = self.push(
+        Ok(self.push(
             seed,
             eval,
             names::train(variant, latent, Some(digit)),
             Task::Train { run },
             vec![],
-        );
+        ))
+    }
+
+    /// The anomaly ROC of `variant`'s model trained without `digit` (job `train`).
+    fn push_anomaly_roc(&mut self, eval: &EvalSelection, variant: &str, digit: u8, train: usize) {
         self.push(
-            seed,
+            eval.seed,
             eval,
             names::anomaly_roc(variant, digit),
             Task::AnomalyRoc {
@@ -287,7 +292,6 @@ impl Plan {
             },
             vec![train],
         );
-        Ok(train)
     }
 
     fn push_seed(&mut self, experiment: &Experiment, seed: u64) -> Result<()> {
@@ -374,6 +378,7 @@ impl Plan {
                 },
                 g,
             );
+            self.push_anomaly_roc(&eval, &variant, primary, a);
         }
         self.push(
             seed,
@@ -500,7 +505,7 @@ pub struct CachedResult<T> {
     pub result: T,
 }
 
-/// The on-disk cache: job results in the results directory (`<out>/jobs/<job name>.json.gz`,
+/// The on-disk cache of one study's plan: job results in the results directory (`<out>/jobs/<job name>.json.gz`,
 /// committed with the report, so that a study resumes from a clone), trained runs in the
 /// checkpoints directory (`<checkpoints>/seed<s>/<variant>_latent<d>/`, never committed).
 #[derive(Clone, Debug)]
@@ -509,14 +514,19 @@ pub struct Cache {
     pub results: PathBuf,
     /// The checkpoints directory.
     pub checkpoints: PathBuf,
+    /// Fingerprint of the plan's data ([`Plan::data`]): a run trained on other files is not
+    /// reused.
+    pub data: String,
 }
 
 impl Cache {
-    /// A cache of job results under `results` and of trained runs under `checkpoints`.
-    pub fn new(results: &Path, checkpoints: &Path) -> Self {
+    /// The cache of `plan`'s job results under `results` and of its trained runs under
+    /// `checkpoints`.
+    pub fn new(results: &Path, checkpoints: &Path, plan: &Plan) -> Self {
         Self {
             results: results.to_path_buf(),
             checkpoints: checkpoints.to_path_buf(),
+            data: plan.data.clone(),
         }
     }
 
@@ -573,13 +583,16 @@ impl Cache {
             }
     }
 
-    /// Whether the run directory of `run` holds a complete training with these settings: a
-    /// readable `record.json` (written last, atomically) and the checkpoint.
+    /// Whether the run directory of `run` holds a complete training with these settings, this
+    /// engine and the plan's data: a readable `record.json` (written last, atomically) and the
+    /// checkpoint.
     pub fn finished_run(&self, run: &RunSettings) -> bool {
         let dir = self.run_dir(run);
         dir.join(run::CHECKPOINT_FILE).is_file()
             && run::read_json::<run::RunRecord>(&dir.join(run::RECORD_FILE)).is_ok_and(|record| {
-                &record.settings == run && record.engine_version == ae_models::ENGINE_VERSION
+                &record.settings == run
+                    && record.engine_version == ae_models::ENGINE_VERSION
+                    && record.data.as_deref() == Some(self.data.as_str())
             })
     }
 
@@ -626,11 +639,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn runs_of_another_engine_version_are_not_reused() {
+    fn runs_of_another_engine_or_other_data_are_not_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::new(dir.path(), dir.path());
         let e = experiment(BASE);
         let plan = Plan::new(&e, &e.variants).unwrap();
+        let cache = Cache::new(dir.path(), dir.path(), &plan);
         let Task::Train { run } = &plan.jobs[0].task else {
             panic!("the first job trains");
         };
@@ -644,12 +657,85 @@ mod tests {
             samples_per_second: 1.0,
             train_images: 1,
             engine_version: ae_models::ENGINE_VERSION,
+            data: Some(plan.data.clone()),
         };
         run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
         assert!(cache.finished_run(run));
+        record.data = Some("other files".into());
+        run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
+        assert!(!cache.finished_run(run));
+        record.data = Some(plan.data.clone());
         record.engine_version -= 1;
         run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
         assert!(!cache.finished_run(run));
+    }
+
+    #[test]
+    fn a_training_job_runs_only_if_its_result_or_a_needed_checkpoint_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = experiment(BASE);
+        let plan = Plan::new(&e, &e.variants).unwrap();
+        let cache = Cache::new(&dir.path().join("out"), &dir.path().join("ckpt"), &plan);
+        assert!(plan.pending(&cache).iter().all(|&p| p));
+        // Every result recorded, no checkpoint anywhere (a fresh clone): nothing to run.
+        for job in &plan.jobs {
+            cache.store(job, 1.0, &serde_json::Value::Null).unwrap();
+        }
+        assert!(plan.pending(&cache).iter().all(|&p| !p));
+        // One downstream result lost: it and the run it reads, nothing else.
+        let lost = plan.job("seed42/linear_probe/vae").unwrap();
+        std::fs::remove_file(cache.result_path(lost)).unwrap();
+        let pending: Vec<&str> = plan
+            .pending(&cache)
+            .iter()
+            .zip(&plan.jobs)
+            .filter(|(p, _)| **p)
+            .map(|(_, j)| j.name.as_str())
+            .collect();
+        assert_eq!(
+            pending,
+            ["seed42/train/vae_latent20", "seed42/linear_probe/vae"]
+        );
+        // A result under another key is stale.
+        let mut other = lost.clone();
+        other.key = "0".repeat(64);
+        cache.store(&other, 1.0, &serde_json::Value::Null).unwrap();
+        assert!(!cache.has_result(lost));
+        // A damaged file is an error naming it, not a silent gap.
+        std::fs::write(cache.result_path(lost), b"not gzip").unwrap();
+        let err = cache.load::<serde_json::Value>(lost).unwrap_err();
+        assert!(format!("{err:#}").contains("vae.json.gz"), "{err:#}");
+    }
+
+    #[test]
+    fn every_digit_seeds_hold_out_every_digit_and_their_extra_runs_come_last() {
+        let text = BASE.replace("seed = 42", "name = \"t\"\nseeds = [42, 43]")
+            + "[anomaly]\nlatent_dim = 2\ndigits = [0, 1, 2]\nevery_digit_seeds = [43]\n";
+        let e = experiment(&text);
+        let plan = Plan::new(&e, &e.variants).unwrap();
+        let held_out = |seed: u64| -> Vec<&str> {
+            let prefix = format!("seed{seed}/anomaly_roc/vae_digit");
+            let names = plan.jobs.iter().map(|j| j.name.as_str());
+            names.filter(|n| n.starts_with(&prefix)).collect()
+        };
+        assert_eq!(held_out(42), ["seed42/anomaly_roc/vae_digit1"]);
+        assert_eq!(
+            held_out(43),
+            [
+                "seed43/anomaly_roc/vae_digit1",
+                "seed43/anomaly_roc/vae_digit0",
+                "seed43/anomaly_roc/vae_digit2"
+            ]
+        );
+        let position = |name: &str| plan.jobs.iter().position(|j| j.name == name).unwrap();
+        let last_main = position("seed43/baseline/supervised");
+        assert!(position("seed43/train/vanilla_latent2_without0") > last_main);
+        assert!(position("seed43/train/vae_latent2_without1") < last_main);
+        let bad = text.replace("every_digit_seeds = [43]", "every_digit_seeds = [44]");
+        let mut e: Experiment = toml::from_str(&bad).unwrap();
+        e.resolve().unwrap();
+        let err = e.validate().unwrap_err().to_string();
+        assert!(err.contains("anomaly.every_digit_seeds[0]"), "{err}");
     }
 
     fn experiment(text: &str) -> Experiment {

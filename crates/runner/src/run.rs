@@ -112,6 +112,10 @@ pub struct RunRecord {
     /// before the version was recorded).
     #[serde(default)]
     pub engine_version: u32,
+    /// Fingerprint of the dataset's files it trained on ([`ae_data::fingerprint`]; `None`
+    /// in records written before it was recorded, which are never reused by a study).
+    #[serde(default)]
+    pub data: Option<String>,
 }
 
 /// The training and validation images a run's settings select.
@@ -205,6 +209,7 @@ pub fn train_run(
         samples_per_second: (train_images * settings.training.epochs) as f64 / train_seconds,
         train_images,
         engine_version: ae_models::ENGINE_VERSION,
+        data: Some(dataset.fingerprint.clone()),
     };
     write_json(&dir.join(RECORD_FILE), &record)?;
     Ok(record)

@@ -240,7 +240,7 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
         before
     );
 
-    std::fs::remove_file(out.join("checkpoints/jobs/seed43/reconstruction/vae.json")).unwrap();
+    std::fs::remove_file(out.join("jobs/seed43/reconstruction/vae.json.gz")).unwrap();
     let partial = reproduce(&out);
     assert!(
         text(&partial.stdout).contains(&format!("1 of {jobs} jobs to run")),
@@ -250,6 +250,96 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
     assert_eq!(jobs_done(&partial), ["seed43/reconstruction/vae"]);
     assert!(text(&partial.stdout).contains("report written"));
     assert_same_tables(fresh_run(), &out);
+}
+
+#[test]
+fn committed_results_resume_without_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("quick");
+    copy_dir(fresh_run(), &out);
+    // What a clone of the repository holds: the results directory without its checkpoints.
+    std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
+    let jobs = quick_jobs();
+    let again = reproduce(&out);
+    assert!(
+        text(&again.stdout).contains(&format!("every job is up to date ({jobs} jobs)")),
+        "{}",
+        text(&again.stdout)
+    );
+    assert!(jobs_done(&again).is_empty(), "{:?}", jobs_done(&again));
+    assert!(
+        !out.join("checkpoints/seed42").exists(),
+        "something trained"
+    );
+
+    // One missing downstream result retrains the one run it reads, and nothing else.
+    std::fs::remove_file(out.join("jobs/seed43/reconstruction/vae.json.gz")).unwrap();
+    let partial = reproduce(&out);
+    assert!(
+        text(&partial.stdout).contains(&format!("2 of {jobs} jobs to run")),
+        "{}",
+        text(&partial.stdout)
+    );
+    assert_eq!(
+        jobs_done(&partial),
+        ["seed43/train/vae_latent20", "seed43/reconstruction/vae"]
+    );
+    assert_same_tables(fresh_run(), &out);
+}
+
+#[test]
+fn other_data_under_data_dir_retrains_and_the_same_files_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnist = workspace().join("data/mnist");
+    let files = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ];
+    // A byte-for-byte copy, and a copy whose first test label is another digit.
+    let (same, other) = (dir.path().join("same"), dir.path().join("other"));
+    for d in [&same, &other] {
+        std::fs::create_dir_all(d).unwrap();
+        for f in files {
+            std::fs::copy(mnist.join(f), d.join(f)).unwrap();
+        }
+    }
+    let labels = other.join("t10k-labels-idx1-ubyte.gz");
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&labels).unwrap()),
+        &mut raw,
+    )
+    .unwrap();
+    raw[8] = (raw[8] + 1) % 10;
+    std::fs::remove_file(&labels).unwrap();
+    std::fs::write(other.join("t10k-labels-idx1-ubyte"), raw).unwrap();
+
+    let study = std::fs::read_to_string(workspace().join("crates/runner/tests/two_variants.toml"))
+        .unwrap()
+        .replace(
+            "variants = [\"vanilla\", \"vae\"]",
+            "variants = [\"vanilla\"]",
+        );
+    let with_dir = |data: Option<&Path>| {
+        let path = dir.path().join("study.toml");
+        let line = data.map_or(String::new(), |d| format!("data_dir = {:?}\n", d));
+        std::fs::write(
+            &path,
+            study.replacen("seed = 42\n", &format!("seed = 42\n{line}"), 1),
+        )
+        .unwrap();
+        path
+    };
+    let out = dir.path().join("out");
+    let first = run_ok(reproduce_command_with(&with_dir(None), &out));
+    let all = jobs_done(&first).len();
+    assert!(all > 0);
+    let copy = run_ok(reproduce_command_with(&with_dir(Some(&same)), &out));
+    assert!(jobs_done(&copy).is_empty(), "{:?}", jobs_done(&copy));
+    let changed = run_ok(reproduce_command_with(&with_dir(Some(&other)), &out));
+    assert_eq!(jobs_done(&changed).len(), all, "{}", text(&changed.stdout));
 }
 
 #[test]
@@ -313,12 +403,12 @@ fn killed_run_resumes_to_the_same_tables() {
         "the run finished before the kill"
     );
 
-    // Whatever was written is complete: every cached result parses.
-    for file in files_under(&out.join("checkpoints/jobs")) {
+    // Whatever was written is complete: every cached result decompresses and parses.
+    for file in files_under(&out.join("jobs")) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".json") && !name.starts_with('.') {
-            let bytes = std::fs::read(&file).unwrap();
-            serde_json::from_slice::<serde_json::Value>(&bytes)
+        if name.ends_with(".json.gz") && !name.starts_with('.') {
+            let gz = std::fs::File::open(&file).unwrap();
+            serde_json::from_reader::<_, serde_json::Value>(flate2::read::GzDecoder::new(gz))
                 .unwrap_or_else(|e| panic!("{} is corrupt: {e}", file.display()));
         }
     }

@@ -84,7 +84,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let plan = Plan::new(&experiment, &selected)?;
     let full_plan = Plan::new(&experiment, &experiment.variants)?;
     let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&out, &checkpoints);
+    let cache = Cache::new(&out, &checkpoints, &plan);
     let study = Study {
         experiment: &experiment,
         plan: &plan,

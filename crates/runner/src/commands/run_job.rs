@@ -40,7 +40,7 @@ pub fn run(args: &RunJobArgs) -> Result<()> {
     let experiment = Experiment::load(&args.experiment)?;
     let plan = Plan::new(&experiment, &experiment.variants)?;
     let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&out, &checkpoints);
+    let cache = Cache::new(&out, &checkpoints, &plan);
     let job = plan.job(&args.job).with_context(|| {
         format!(
             "{} has no job named `{}`",

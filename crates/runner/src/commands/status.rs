@@ -37,7 +37,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     let selected = experiment.restrict_to(&args.only)?;
     let plan = Plan::new(&experiment, &selected)?;
     let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&out, &checkpoints);
+    let cache = Cache::new(&out, &checkpoints, &plan);
     let fresh: Vec<bool> = plan.pending(&cache).iter().map(|p| !p).collect();
     let ledger = Ledger::load(&out)?;
     let queue = if ledger.entries.is_empty() {
