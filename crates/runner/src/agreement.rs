@@ -4,7 +4,6 @@
 
 use ae_eval::stats::{spearman, summarize};
 
-use crate::reference::{reference, REFERENCE_DATASET};
 use crate::results::{StudyResults, VariantResults};
 use crate::tables::MetricTable;
 
@@ -66,13 +65,13 @@ impl ProbeAccuracies {
                 .map(|v| summarize(&results.values(v, f)).map(|s| s.mean))
                 .collect()
         };
-        let mnist = results.experiment.dataset == REFERENCE_DATASET;
+        let study = crate::reference::study(&results.experiment.dataset);
         Self {
             variants: results.variants.clone(),
             published: results
                 .variants
                 .iter()
-                .map(|v| reference(v).filter(|_| mnist).map(|r| r.probe_accuracy))
+                .map(|v| study.and_then(|s| s.row(v)).map(|r| r.probe_accuracy))
                 .collect(),
             reference_protocol: mean(&|v| v.probe.as_ref().map(|p| p.sampled.test_accuracy)),
             converged: mean(&|v| v.probe.as_ref().map(|p| p.converged.test_accuracy)),

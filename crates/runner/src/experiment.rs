@@ -30,9 +30,16 @@ pub struct Experiment {
     /// run, every downstream job), and the tables summarise over them.
     #[serde(default)]
     pub seeds: Vec<u64>,
-    /// Variants to compare, in table order. Defaults to every registered variant.
+    /// Variants to compare, in table order: registered names, or names of `definitions`.
+    /// Defaults to every registered variant. In the file an entry may also be an inline table
+    /// (`{ name = "sparse_p10", base = "sparse", bottleneck = { kind = "sparse", sparsity =
+    /// 0.1, beta = 1.0 } }`), which is moved into `definitions` when the file is read.
     #[serde(default = "variants::names")]
     pub variants: Vec<String>,
+    /// Variants this file defines (`[[variant]]` tables, or inline in `variants`): a
+    /// registered base with some of its parts replaced.
+    #[serde(default, rename = "variant", skip_serializing_if = "Vec::is_empty")]
+    pub definitions: Vec<VariantDefinition>,
     /// How every autoencoder is trained.
     pub training: TrainingSection,
     /// The general runs (reconstruction, sampling, interpolation, latent structure, probe).
@@ -47,6 +54,74 @@ pub struct Experiment {
     /// The linear probe and its baselines.
     #[serde(default)]
     pub probe: ProbeSection,
+}
+
+/// A variant defined in an experiment file: a registered variant (`base`) under a new name
+/// with some of its parts replaced; what is not given is the base's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantDefinition {
+    /// Its name in tables, file names and `variants`.
+    pub name: String,
+    /// The registered variant it starts from.
+    pub base: String,
+    /// One-line description (default: "<base> with <what changed>").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Encoder/decoder kind (`shallow` or `dense`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<ae_models::NetworkKind>,
+    /// Bottleneck and its hyper-parameters (`{ kind = "sparse", sparsity = 0.1, beta = 1.0 }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<ae_models::BottleneckKind>,
+    /// Training schedule (`joint` or `greedy_layerwise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ae_models::Schedule>,
+    /// Standard deviation of the training input noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_noise: Option<f32>,
+}
+
+impl VariantDefinition {
+    /// The variant: the base with the given parts replaced, validated.
+    ///
+    /// # Errors
+    /// An unknown base, a name of a registered variant, or a combination the engine cannot
+    /// train.
+    pub fn build(&self) -> Result<ae_models::Variant> {
+        let mut v = variants::by_name(&self.base).context("base")?;
+        if variants::by_name(&self.name).is_ok() {
+            bail!(
+                "name: `{}` is a registered variant; give the definition another name",
+                self.name
+            );
+        }
+        let mut changed = Vec::new();
+        if let Some(network) = self.network {
+            v.network = network;
+            changed.push(format!("network {network:?}"));
+        }
+        if let Some(bottleneck) = &self.bottleneck {
+            v.bottleneck = bottleneck.clone();
+            changed.push(format!("bottleneck {bottleneck:?}"));
+        }
+        if let Some(schedule) = self.schedule {
+            v.schedule = schedule;
+            changed.push(format!("schedule {schedule:?}"));
+        }
+        if let Some(noise) = self.input_noise {
+            v.input_noise = Some(noise);
+            changed.push(format!("input noise {noise}"));
+        }
+        v.description = self.description.clone().unwrap_or_else(|| {
+            format!("{} with {}", self.base, changed.join(", "))
+                .trim_end_matches(" with ")
+                .to_string()
+        });
+        v.name = self.name.clone();
+        v.validate().map_err(anyhow::Error::msg)?;
+        Ok(v)
+    }
 }
 
 /// `[training]`: optimisation settings shared by every run.
@@ -260,13 +335,26 @@ impl Experiment {
     /// Parses, resolves and validates an experiment from TOML text, named `name` unless the
     /// text names it.
     pub fn from_toml(text: &str, name: &str) -> Result<Self> {
-        let mut experiment: Experiment = toml::from_str(text)?;
+        let mut table: toml::Table = toml::from_str(text)?;
+        move_inline_definitions(&mut table)?;
+        let mut experiment: Experiment = table.try_into()?;
         if experiment.name.is_empty() {
             experiment.name = name.into();
         }
         experiment.resolve()?;
         experiment.validate()?;
         Ok(experiment)
+    }
+
+    /// The variant called `name`: one this file defines, or a registered one.
+    ///
+    /// # Errors
+    /// Neither defines it, or its definition is invalid.
+    pub fn variant(&self, name: &str) -> Result<ae_models::Variant> {
+        match self.definitions.iter().find(|d| d.name == name) {
+            Some(d) => d.build().with_context(|| format!("variant `{name}`")),
+            None => Ok(variants::by_name(name)?),
+        }
     }
 
     /// Folds the single-value spellings (`seed`, `anomaly.digit`) into their lists.
@@ -312,8 +400,16 @@ impl Experiment {
         if self.variants.is_empty() {
             bail!("variants: must name at least one variant");
         }
+        for (i, d) in self.definitions.iter().enumerate() {
+            d.build()
+                .with_context(|| format!("variant[{i}] (`{}`)", d.name))?;
+            if self.definitions[..i].iter().any(|e| e.name == d.name) {
+                bail!("variant[{i}]: `{}` is defined twice", d.name);
+            }
+        }
         for (i, name) in self.variants.iter().enumerate() {
-            variants::by_name(name).with_context(|| format!("variants[{i}]"))?;
+            self.variant(name)
+                .with_context(|| format!("variants[{i}]"))?;
             if self.variants[..i].contains(name) {
                 bail!("variants[{i}]: `{name}` is listed twice");
             }
@@ -424,6 +520,39 @@ impl Experiment {
     }
 }
 
+/// Moves the inline tables of `variants` into the `[[variant]]` definitions, leaving their
+/// names in the list; a malformed one is an error naming its index and field.
+fn move_inline_definitions(table: &mut toml::Table) -> Result<()> {
+    let Some(toml::Value::Array(list)) = table.get_mut("variants") else {
+        return Ok(());
+    };
+    let mut moved = Vec::new();
+    for (i, entry) in list.iter_mut().enumerate() {
+        if let toml::Value::Table(inline) = entry {
+            let definition: VariantDefinition = inline
+                .clone()
+                .try_into()
+                .map_err(|e| anyhow::anyhow!("variants[{i}]: {e}"))?;
+            definition
+                .build()
+                .with_context(|| format!("variants[{i}] (`{}`)", definition.name))?;
+            *entry = toml::Value::String(definition.name.clone());
+            moved.push(toml::Value::try_from(&definition)?);
+        }
+    }
+    if moved.is_empty() {
+        return Ok(());
+    }
+    match table
+        .entry("variant")
+        .or_insert_with(|| toml::Value::Array(Vec::new()))
+    {
+        toml::Value::Array(defined) => defined.extend(moved),
+        _ => bail!("variant: must be an array of tables (`[[variant]]`)"),
+    }
+    Ok(())
+}
+
 fn positive(key: &str, value: usize) -> Result<()> {
     if value == 0 {
         bail!("{key}: must be at least 1");
@@ -518,6 +647,59 @@ mod tests {
         );
         let e = parse(&format!("{MINIMAL}[evaluation]\nreduction = \"tsne\"\n")).unwrap();
         assert_eq!(e.evaluation.reduction, ae_eval::reduction::Reduction::Tsne);
+    }
+
+    #[test]
+    fn inline_variants_are_defined_by_their_base_and_what_they_replace() {
+        let text = MINIMAL.replace(
+            "seed = 1\n",
+            "seed = 1\nvariants = [\"vanilla\", { name = \"sparse_p10\", base = \"sparse\", \
+             bottleneck = { kind = \"sparse\", sparsity = 0.1, beta = 1.0 } }]\n",
+        );
+        let e = Experiment::from_toml(&text, "t").unwrap();
+        assert_eq!(e.variants, ["vanilla", "sparse_p10"]);
+        let v = e.variant("sparse_p10").unwrap();
+        let sparse = variants::by_name("sparse").unwrap();
+        assert_eq!(
+            v.bottleneck,
+            ae_models::BottleneckKind::Sparse {
+                sparsity: 0.1,
+                beta: 1.0
+            }
+        );
+        assert_eq!((v.network, v.schedule), (sparse.network, sparse.schedule));
+        assert!(
+            v.description.starts_with("sparse with bottleneck"),
+            "{}",
+            v.description
+        );
+        // The saved configuration reads back the same ([[variant]] tables).
+        let saved = e.to_toml().unwrap();
+        assert!(saved.contains("[[variant]]"), "{saved}");
+        assert_eq!(Experiment::from_toml(&saved, "t").unwrap(), e);
+
+        let errors = [
+            (
+                text.replace("base = \"sparse\"", "base = \"sprase\""),
+                "variants[1] (`sparse_p10`): base",
+            ),
+            (
+                text.replace("sparsity = 0.1", "sparsty = 0.1"),
+                "variants[1]",
+            ),
+            (
+                text.replace("name = \"sparse_p10\"", "name = \"sparse\""),
+                "registered variant",
+            ),
+            (
+                text.replace("\"vanilla\", {", "\"sparse_p11\", {"),
+                "variants[0]",
+            ),
+        ];
+        for (bad, key) in errors {
+            let err = format!("{:#}", Experiment::from_toml(&bad, "t").unwrap_err());
+            assert!(err.contains(key), "{key}: {err}");
+        }
     }
 
     #[test]

@@ -176,14 +176,9 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
                 .map(|v| point(results.values(v, metric)))
                 .collect(),
         };
-    let mnist = results.experiment.dataset == crate::reference::REFERENCE_DATASET;
+    let study = crate::reference::study(&results.experiment.dataset);
     let published = |f: fn(&crate::reference::ReferenceRow) -> f64| {
-        mnist.then(|| {
-            labels
-                .iter()
-                .map(|v| crate::reference::reference(v).map(f))
-                .collect()
-        })
+        study.map(|s| labels.iter().map(|v| s.row(v).map(f)).collect())
     };
     let digit = results.experiment.anomaly.primary_digit();
     let plots = [

@@ -555,7 +555,7 @@ pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<F
             })]
         },
     };
-    out.push(finding(
+    let mut strong_detectors = finding(
         "shallow and stacked are strong anomaly detectors",
         "shallow and stacked both rank among the three highest anomaly AUCs",
         metrics
@@ -563,8 +563,71 @@ pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<F
             .iter()
             .map(|spec| check_protocol(results, spec, &rule))
             .collect(),
-    ));
+    );
+    if let Some(by_class) = by_held_out_class(results, rule.holds) {
+        strong_detectors.evidence.push_str(&by_class);
+    }
+    out.push(strong_detectors);
     out
+}
+
+/// One anomaly score's AUC in a result.
+type AucOf = fn(&crate::jobs::anomaly_roc::AnomalyRoc) -> f64;
+
+/// How often an anomaly finding's per-seed rule holds when each other class is the anomaly:
+/// "; across the 10 held-out classes of seed 42: published score 3 of 10 (digits ...), BCE
+/// score ..." (`None` unless the study holds out more than one class).
+fn by_held_out_class(
+    results: &StudyResults,
+    holds: &dyn Fn(&SeedValues, Option<f64>) -> bool,
+) -> Option<String> {
+    let anomaly = &results.experiment.anomaly;
+    if anomaly.digits.len() < 2 {
+        return None;
+    }
+    let scores: [(&str, AucOf); 2] = [
+        ("published score", |a| a.published_auc),
+        ("BCE score", |a| a.auc),
+    ];
+    let mut parts = Vec::new();
+    for seed in results
+        .seeds
+        .iter()
+        .filter(|s| anomaly.holds_out_every_digit(s.seed))
+    {
+        for (score, auc) in scores {
+            let mut held = Vec::new();
+            let mut checked = 0;
+            for &digit in &anomaly.digits {
+                let values: SeedValues = seed
+                    .variants
+                    .iter()
+                    .filter_map(|v| v.anomaly_for(digit).map(|a| (v.variant.clone(), auc(a))))
+                    .collect();
+                let complete = ["shallow", "stacked"]
+                    .iter()
+                    .all(|n| values.iter().any(|(v, _)| v == n))
+                    && values.len() >= 4;
+                if complete {
+                    checked += 1;
+                    if holds(&values, None) {
+                        held.push(digit.to_string());
+                    }
+                }
+            }
+            parts.push(format!(
+                "seed {}, {score}: holds for {} of {checked} held-out classes ({})",
+                seed.seed,
+                held.len(),
+                if held.is_empty() {
+                    "none".to_string()
+                } else {
+                    held.join(", ")
+                }
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| format!("; every held-out class: {}", parts.join("; ")))
 }
 
 /// Checks every finding with the study's metrics: BCE; the reference probe, then the
@@ -617,42 +680,11 @@ pub fn check(results: &StudyResults) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::Experiment;
-    use crate::jobs::reconstruction::Reconstruction;
-    use crate::pixels::Pixels;
 
     /// A study whose only results are the reconstruction BCEs `bce[variant][seed]`.
     fn study(bce: &[(&str, [f64; 3])]) -> StudyResults {
-        let mut experiment: Experiment =
-            toml::from_str("dataset = \"mnist\"\nseeds = [1, 2, 3]\n[training]\nepochs = 1\n")
-                .unwrap();
-        experiment.resolve().unwrap();
-        let seeds = (0..3)
-            .map(|s| SeedResults {
-                seed: s as u64 + 1,
-                variants: bce
-                    .iter()
-                    .map(|(name, values)| VariantResults {
-                        variant: name.to_string(),
-                        reconstruction: Some(Reconstruction {
-                            mean_bce: values[s],
-                            mean_bce_mean_latent: None,
-                            originals: Pixels::from_unit(&[], 32),
-                            reconstructions: Pixels::from_unit(&[], 32),
-                        }),
-                        ..VariantResults::default()
-                    })
-                    .collect(),
-                random_encoder: None,
-                supervised: None,
-            })
-            .collect();
-        StudyResults {
-            experiment,
-            variants: bce.iter().map(|(n, _)| n.to_string()).collect(),
-            seeds,
-            jobs: Vec::new(),
-        }
+        let bce: Vec<(&str, &[f64])> = bce.iter().map(|(n, x)| (*n, &x[..])).collect();
+        crate::results::tests::with_bce(&bce)
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod agreement;
 pub mod cli;
 pub mod commands;
+pub mod differences;
 pub mod executor;
 pub mod experiment;
 pub mod figures;

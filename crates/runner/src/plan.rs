@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ae_models::{variants, TrainingConfig};
+use ae_models::TrainingConfig;
 use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -325,7 +325,7 @@ impl Plan {
                 },
                 g,
             );
-            if variants::by_name(&name)?.can_sample() {
+            if experiment.variant(&name)?.capabilities().can_sample {
                 push(
                     self,
                     "samples",
@@ -473,7 +473,12 @@ fn run_settings(
     exclude_digit: Option<u8>,
     seed: u64,
 ) -> Result<RunSettings> {
-    let mut settings = RunSettings::new(variant, latent_dim, experiment.dataset_name()?, seed)?;
+    let mut settings = RunSettings::new(
+        experiment.variant(variant)?,
+        latent_dim,
+        experiment.dataset_name()?,
+        seed,
+    );
     settings.exclude_digit = exclude_digit;
     settings.train_subset = experiment.training.train_subset;
     if let Some(backend) = experiment.training.backend {

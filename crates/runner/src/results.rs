@@ -422,8 +422,49 @@ pub fn write_results_json(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::jobs::reconstruction::Reconstruction;
+    use crate::pixels::Pixels;
+
+    /// A study of seeds 1, 2, ... whose only results are the reconstruction BCEs
+    /// `bce[variant][seed]`.
+    pub(crate) fn with_bce(bce: &[(&str, &[f64])]) -> StudyResults {
+        let n = bce[0].1.len();
+        let seeds: Vec<String> = (1..=n).map(|s| s.to_string()).collect();
+        let mut experiment: Experiment = toml::from_str(&format!(
+            "dataset = \"mnist\"\nseeds = [{}]\n[training]\nepochs = 1\n",
+            seeds.join(", ")
+        ))
+        .unwrap();
+        experiment.resolve().unwrap();
+        let seeds = (0..n)
+            .map(|s| SeedResults {
+                seed: s as u64 + 1,
+                variants: bce
+                    .iter()
+                    .map(|(name, values)| VariantResults {
+                        variant: name.to_string(),
+                        reconstruction: Some(Reconstruction {
+                            mean_bce: values[s],
+                            mean_bce_mean_latent: None,
+                            originals: Pixels::from_unit(&[], 32),
+                            reconstructions: Pixels::from_unit(&[], 32),
+                        }),
+                        ..VariantResults::default()
+                    })
+                    .collect(),
+                random_encoder: None,
+                supervised: None,
+            })
+            .collect();
+        StudyResults {
+            experiment,
+            variants: bce.iter().map(|(n, _)| n.to_string()).collect(),
+            seeds,
+            jobs: Vec::new(),
+        }
+    }
 
     #[test]
     fn roc_corners_keep_the_shape() {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use ae_data::{fs::write_atomic, Dataset, DatasetName, Split, INPUT_DIM};
 use ae_models::{
-    backend, checkpoint, training, variants, Autoencoder, Backend, EpochRecord, TrainingConfig,
+    backend, checkpoint, training, Autoencoder, Backend, EpochRecord, TrainingConfig,
     TrainingObserver, Variant,
 };
 use anyhow::{bail, Context, Result};
@@ -43,16 +43,10 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
-    /// Settings for `variant_name` with the study's defaults (its default backend: fused where
-    /// the variant has it).
-    pub fn new(
-        variant_name: &str,
-        latent_dim: usize,
-        dataset: DatasetName,
-        seed: u64,
-    ) -> Result<Self> {
-        let variant = variants::by_name(variant_name)?;
-        Ok(Self {
+    /// Settings for `variant` with the study's defaults (its default backend: fused where the
+    /// variant has it).
+    pub fn new(variant: Variant, latent_dim: usize, dataset: DatasetName, seed: u64) -> Self {
+        Self {
             backend: Backend::default_for(&variant),
             variant,
             latent_dim,
@@ -61,7 +55,7 @@ impl RunSettings {
             seed,
             train_subset: None,
             training: TrainingConfig::default(),
-        })
+        }
     }
 
     /// Checks every field, naming the one that is wrong.

@@ -343,6 +343,52 @@ fn other_data_under_data_dir_retrains_and_the_same_files_do_not() {
 }
 
 #[test]
+fn a_variant_defined_inline_runs_through_every_task_beside_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("quick");
+    copy_dir(fresh_run(), &out);
+    let quick = std::fs::read_to_string(workspace().join(QUICK)).unwrap();
+    let added = quick.replace(
+        "    \"vq\",\n]",
+        "    \"vq\",\n    { name = \"sparse_p10\", base = \"sparse\", bottleneck = { kind = \
+         \"sparse\", sparsity = 0.1, beta = 1.0 } },\n]",
+    );
+    assert_ne!(
+        added, quick,
+        "quick.toml's variants list changed; update this test"
+    );
+    let experiment = dir.path().join("quick.toml");
+    std::fs::write(&experiment, added).unwrap();
+
+    let output = run_ok(reproduce_command_with(&experiment, &out));
+    let done = jobs_done(&output);
+    // Only the new variant's jobs run: two seeds of training (general + two held-out
+    // classes) and every downstream task.
+    assert!(done.iter().all(|j| j.contains("sparse_p10")), "{done:?}");
+    for task in [
+        "reconstruction",
+        "interpolation",
+        "latent_general",
+        "linear_probe",
+    ] {
+        for seed in [42, 43] {
+            let job = format!("seed{seed}/{task}/sparse_p10");
+            assert!(done.contains(&job), "{job} missing from {done:?}");
+        }
+    }
+    let long = text(&csv(&out, "reconstruction"));
+    assert!(
+        long.lines().any(|l| l.starts_with("sparse_p10,42,")),
+        "{long}"
+    );
+    // The nine are unchanged.
+    let fresh = text(&csv(fresh_run(), "reconstruction"));
+    for line in fresh.lines().skip(1) {
+        assert!(long.contains(line), "{line} changed");
+    }
+}
+
+#[test]
 fn adding_a_seed_runs_only_that_seeds_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("quick");

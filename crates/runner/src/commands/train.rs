@@ -51,7 +51,8 @@ pub struct TrainArgs {
 pub fn run(args: &TrainArgs) -> Result<()> {
     // Check the arguments before spending time on loading the data.
     let name: ae_data::DatasetName = args.data.dataset.parse()?;
-    let mut settings = RunSettings::new(&args.variant, args.latent, name, args.seed)?;
+    let variant = ae_models::variants::by_name(&args.variant)?;
+    let mut settings = RunSettings::new(variant, args.latent, name, args.seed);
     settings.exclude_digit = args.exclude_digit;
     settings.train_subset = args.train_subset;
     settings.training = TrainingConfig {
