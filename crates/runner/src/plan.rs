@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::experiment::{Experiment, ProbeSection};
 use crate::run::{self, RunSettings};
+use crate::task_table::{Reads, DOWNSTREAM};
 
 /// Version of the job results' format and of the computation behind them; bump it when a
 /// change anywhere should invalidate every cached result. (Changes of the training engine's
@@ -252,9 +253,14 @@ impl Plan {
         for &seed in &experiment.seeds {
             let eval = EvalSelection::of(experiment, seed)?;
             for variant in plan.variants.clone() {
+                let capabilities = experiment.variant(&variant)?.capabilities();
                 for &digit in &experiment.anomaly.digits_for(seed)[1..] {
                     let train = plan.push_held_out(experiment, &eval, &variant, digit)?;
-                    plan.push_anomaly_roc(&eval, &variant, digit, train);
+                    let each = DOWNSTREAM.iter().filter(|t| t.reads == Reads::EachHeldOut);
+                    for t in each.filter(|t| (t.applies)(&capabilities)) {
+                        let task = (t.task)(experiment, &variant, digit);
+                        plan.push(seed, &eval, t.name(&variant, digit), task, vec![train]);
+                    }
                 }
             }
         }
@@ -280,23 +286,9 @@ impl Plan {
         ))
     }
 
-    /// The anomaly ROC of `variant`'s model trained without `digit` (job `train`).
-    fn push_anomaly_roc(&mut self, eval: &EvalSelection, variant: &str, digit: u8, train: usize) {
-        self.push(
-            eval.seed,
-            eval,
-            names::anomaly_roc(variant, digit),
-            Task::AnomalyRoc {
-                variant: variant.to_string(),
-                digit,
-            },
-            vec![train],
-        );
-    }
-
     fn push_seed(&mut self, experiment: &Experiment, seed: u64) -> Result<()> {
         let eval = EvalSelection::of(experiment, seed)?;
-        let (general, anomaly) = (experiment.general.latent_dim, experiment.anomaly.latent_dim);
+        let general = experiment.general.latent_dim;
         let primary = experiment.anomaly.primary_digit();
         let mut train = Vec::new();
         for name in self.variants.clone() {
@@ -311,74 +303,13 @@ impl Plan {
             let a = self.push_held_out(experiment, &eval, &name, primary)?;
             train.push((name, g, a));
         }
-        let e = &experiment.evaluation;
         for (name, g, a) in train {
-            let variant = name.clone();
-            let push = |plan: &mut Self, kind: &str, task: Task, dep: usize| {
-                plan.push(seed, &eval, names::task(kind, &name), task, vec![dep]);
-            };
-            push(
-                self,
-                "reconstruction",
-                Task::Reconstruction {
-                    variant: variant.clone(),
-                },
-                g,
-            );
-            if experiment.variant(&name)?.capabilities().can_sample {
-                push(
-                    self,
-                    "samples",
-                    Task::Samples {
-                        variant: variant.clone(),
-                        count: e.samples,
-                    },
-                    g,
-                );
+            let capabilities = experiment.variant(&name)?.capabilities();
+            for t in DOWNSTREAM.iter().filter(|t| (t.applies)(&capabilities)) {
+                let dep = if t.reads == Reads::General { g } else { a };
+                let task = (t.task)(experiment, &name, primary);
+                self.push(seed, &eval, t.name(&name, primary), task, vec![dep]);
             }
-            push(
-                self,
-                "interpolation",
-                Task::Interpolation {
-                    variant: variant.clone(),
-                    from: e.interpolation_from,
-                    to: e.interpolation_to,
-                    steps: e.interpolation_steps,
-                },
-                g,
-            );
-            push(
-                self,
-                "latent_general",
-                Task::LatentStructure {
-                    variant: variant.clone(),
-                    latent_dim: general,
-                    max_points: e.tsne_points,
-                    reduction: e.reduction,
-                },
-                g,
-            );
-            push(
-                self,
-                "latent_anomaly",
-                Task::LatentStructure {
-                    variant: variant.clone(),
-                    latent_dim: anomaly,
-                    max_points: e.tsne_points,
-                    reduction: e.reduction,
-                },
-                a,
-            );
-            push(
-                self,
-                "linear_probe",
-                Task::LinearProbe {
-                    variant: variant.clone(),
-                    probe: experiment.probe.clone(),
-                },
-                g,
-            );
-            self.push_anomaly_roc(&eval, &variant, primary, a);
         }
         self.push(
             seed,

@@ -20,6 +20,7 @@ use crate::jobs::samples::Samples;
 use crate::jobs::train::TrainResult;
 use crate::metadata::RunMetadata;
 use crate::plan::{Cache, Plan, Task, FORMAT_VERSION};
+use crate::task_table::DownstreamTask;
 
 /// A job of the plan and how long its stored result took to compute.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -163,31 +164,11 @@ impl StudyResults {
                         Some(_) => {}
                     }
                 }
-                (Task::Reconstruction { .. }, Some(v)) => {
-                    v.reconstruction = Some(typed(value).with_context(typed_error)?);
-                }
-                (Task::Samples { .. }, Some(v)) => {
-                    v.samples = Some(typed(value).with_context(typed_error)?);
-                }
-                (Task::Interpolation { .. }, Some(v)) => {
-                    v.interpolation = Some(typed(value).with_context(typed_error)?);
-                }
-                (Task::LatentStructure { latent_dim, .. }, Some(v)) => {
-                    let result = Some(typed(value).with_context(typed_error)?);
-                    if *latent_dim == experiment.general.latent_dim {
-                        v.latent_general = result;
-                    } else {
-                        v.latent_anomaly = result;
-                    }
-                }
-                (Task::AnomalyRoc { digit, .. }, Some(v)) => {
-                    let result = typed(value).with_context(typed_error)?;
-                    if let Some(slot) = v.held_out.iter_mut().find(|(d, _)| d == digit) {
-                        slot.1 = Some(result);
-                    }
-                }
-                (Task::LinearProbe { .. }, Some(v)) => {
-                    v.probe = Some(typed(value).with_context(typed_error)?);
+                (task, Some(v)) => {
+                    let kind = job.task_name.split('/').next().unwrap_or_default();
+                    let downstream = DownstreamTask::of_kind(kind)
+                        .with_context(|| format!("{} is no task of the task table", job.name))?;
+                    (downstream.store)(v, task, value).with_context(typed_error)?;
                 }
                 (_, None) => {}
             }
