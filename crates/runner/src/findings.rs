@@ -124,7 +124,9 @@ pub struct MetricSpec<'a> {
     pub baseline: Option<BaselineFn<'a>>,
 }
 
-/// The seeds in which every variant in `needed` has a value (and the baseline, if asked).
+/// The seeds in which every variant in `needed` has a value (and the baseline, if asked),
+/// each with the values of the variants that have one in every such seed (so that a finding
+/// compares the same variants in every seed, also while a study is under way).
 fn complete_seeds(
     results: &StudyResults,
     spec: &MetricSpec<'_>,
@@ -143,6 +145,17 @@ fn complete_seeds(
             out.push((seed.seed, values, baseline.flatten()));
         }
     }
+    let everywhere: Vec<String> = out.first().map_or(Vec::new(), |(_, first, _)| {
+        first
+            .iter()
+            .map(|(v, _)| v.clone())
+            .filter(|v| out.iter().all(|(_, vals, _)| vals.iter().any(|(w, _)| w == v)))
+            .collect()
+    });
+    for (_, values, _) in &mut out {
+        values.retain(|(v, _)| everywhere.contains(v));
+    }
+    out.retain(|(_, values, _)| values.len() >= 2);
     if out.is_empty() {
         let missing: Vec<&str> = needed
             .iter()
@@ -715,6 +728,23 @@ mod tests {
         assert_eq!(best.verdict, Verdict::Inconclusive);
         // The probe and anomaly findings have no results here.
         assert_eq!(findings[2].verdict, Verdict::NotCheckable);
+    }
+
+    #[test]
+    fn a_variant_missing_in_one_seed_is_left_out_of_every_seed() {
+        let mut results = study(&[
+            ("shallow", [120.0, 122.0, 124.0]),
+            ("stacked", [100.0, 101.0, 105.0]),
+            ("vanilla", [64.0, 66.0, 65.0]),
+            ("sparse", [65.0, 64.0, 66.0]),
+            ("vq", [66.0, 65.0, 64.0]),
+        ]);
+        // A study under way: vq's seed-2 result is not there yet.
+        results.seeds[1].variants[4].reconstruction = None;
+        let worst = &check(&results)[0];
+        let c = &worst.checks[0];
+        assert_eq!((c.holds_in, c.seeds), (3, 3));
+        assert!(!c.evidence.contains("vq"), "{}", c.evidence);
     }
 
     #[test]

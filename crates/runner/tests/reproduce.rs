@@ -241,6 +241,23 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
     );
 
     std::fs::remove_file(out.join("jobs/seed43/reconstruction/vae.json.gz")).unwrap();
+    // --no-run reports what is there and computes nothing.
+    let mut look = reproduce_command(&out);
+    look.arg("--no-run");
+    let looked = run_ok(look);
+    assert!(jobs_done(&looked).is_empty());
+    assert!(
+        text(&looked.stdout).contains(&format!("running nothing; 1 of {jobs} jobs have no result")),
+        "{}",
+        text(&looked.stdout)
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!(
+            "**1 of {jobs} jobs have no result yet** (seed43/reconstruction/vae)"
+        )),
+        "{report}"
+    );
     let partial = reproduce(&out);
     assert!(
         text(&partial.stdout).contains(&format!("1 of {jobs} jobs to run")),

@@ -57,6 +57,10 @@ pub struct ReproduceArgs {
     /// Print the Slurm scripts instead of submitting them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run nothing: write the tables, figures and report from the results recorded so far
+    /// (a study still under way; the report lists the jobs without a result).
+    #[arg(long, conflicts_with_all = ["retrain", "dry_run"])]
+    pub no_run: bool,
     /// Wait up to this many seconds for another process's lock on the results directory
     /// (default: fail at once, naming the holder).
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
@@ -125,7 +129,13 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
 
     let mut failures = Vec::new();
     let mut jobs_run = 0;
-    if args.executor == ExecutorKind::Slurm {
+    if args.no_run {
+        let pending = plan.pending(&cache).iter().filter(|&&p| p).count();
+        println!(
+            "running nothing; {pending} of {} jobs have no result",
+            plan.jobs.len()
+        );
+    } else if args.executor == ExecutorKind::Slurm {
         let paths = slurm_paths(args, &out, &checkpoints)?;
         let submission = slurm::submit(study, &paths, &slurm_options)?;
         if !submission.render_here {
