@@ -149,7 +149,10 @@ fn complete_seeds(
         first
             .iter()
             .map(|(v, _)| v.clone())
-            .filter(|v| out.iter().all(|(_, vals, _)| vals.iter().any(|(w, _)| w == v)))
+            .filter(|v| {
+                out.iter()
+                    .all(|(_, vals, _)| vals.iter().any(|(w, _)| w == v))
+            })
             .collect()
     });
     for (_, values, _) in &mut out {

@@ -130,9 +130,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let mut failures = Vec::new();
     let mut jobs_run = 0;
     if args.no_run {
-        let pending = plan.pending(&cache).iter().filter(|&&p| p).count();
+        let missing = plan.jobs.iter().filter(|j| !cache.has_result(j)).count();
         println!(
-            "running nothing; {pending} of {} jobs have no result",
+            "running nothing; {missing} of {} jobs have no result",
             plan.jobs.len()
         );
     } else if args.executor == ExecutorKind::Slurm {
