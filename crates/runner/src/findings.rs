@@ -751,6 +751,57 @@ mod tests {
     }
 
     #[test]
+    fn strong_detectors_are_also_checked_on_every_held_out_class() {
+        use crate::jobs::anomaly_roc::{AnomalyRoc, Roc};
+        let mut results = study(&[
+            ("shallow", [1.0; 3]),
+            ("stacked", [1.0; 3]),
+            ("vanilla", [1.0; 3]),
+            ("sparse", [1.0; 3]),
+            ("vq", [1.0; 3]),
+        ]);
+        results.experiment.anomaly.digits = vec![0, 1, 2];
+        let roc = Roc {
+            fpr: vec![0.0, 1.0],
+            tpr: vec![0.0, 1.0],
+            thresholds: vec![None, Some(0.0)],
+        };
+        // Published-score AUCs per digit (shallow, stacked, vanilla, sparse, vq): digits 0
+        // and 1 put shallow and stacked in the top three, digit 2 puts both last. The BCE
+        // score ranks them last everywhere.
+        let published = [
+            [0.9, 0.8, 0.7, 0.6, 0.5],
+            [0.9, 0.6, 0.8, 0.5, 0.4],
+            [0.1, 0.2, 0.7, 0.6, 0.5],
+        ];
+        for seed in &mut results.seeds {
+            for (i, v) in seed.variants.iter_mut().enumerate() {
+                v.held_out = (0..3u8)
+                    .map(|d| {
+                        let a = AnomalyRoc {
+                            digit: d,
+                            auc: 0.1 * i as f64,
+                            roc: roc.clone(),
+                            published_auc: published[d as usize][i],
+                            published_roc: roc.clone(),
+                        };
+                        (d, Some(a))
+                    })
+                    .collect();
+            }
+        }
+        let strong = check(&results).pop().unwrap();
+        assert!(
+            strong.evidence.contains(
+                "seed 1, published score: holds for 2 of 3 held-out classes (0, 1); \
+                 seed 1, BCE score: holds for 0 of 3 held-out classes (none)"
+            ),
+            "{}",
+            strong.evidence
+        );
+    }
+
+    #[test]
     fn a_finding_that_fails_everywhere_does_not_hold() {
         let results = study(&[
             ("shallow", [90.0, 91.0, 92.0]),
