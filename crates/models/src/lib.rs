@@ -14,6 +14,7 @@ pub mod autograd;
 pub mod backend;
 pub mod bottleneck;
 pub mod checkpoint;
+pub mod classifier;
 mod fused;
 pub mod layers;
 pub mod layout;

@@ -588,7 +588,7 @@ pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<F
 }
 
 /// One anomaly score's AUC in a result.
-type AucOf = fn(&crate::jobs::anomaly_roc::AnomalyRoc) -> f64;
+type AucOf = fn(&ae_eval::tasks::AnomalyResult) -> f64;
 
 /// How often an anomaly finding's per-seed rule holds when each other class is the anomaly:
 /// "; across the 10 held-out classes of seed 42: published score 3 of 10 (digits ...), BCE
@@ -752,7 +752,8 @@ mod tests {
 
     #[test]
     fn strong_detectors_are_also_checked_on_every_held_out_class() {
-        use crate::jobs::anomaly_roc::{AnomalyRoc, Roc};
+        use ae_eval::roc::RocCurve;
+        use ae_eval::tasks::AnomalyResult;
         let mut results = study(&[
             ("shallow", [1.0; 3]),
             ("stacked", [1.0; 3]),
@@ -761,10 +762,10 @@ mod tests {
             ("vq", [1.0; 3]),
         ]);
         results.experiment.anomaly.digits = vec![0, 1, 2];
-        let roc = Roc {
+        let roc = RocCurve {
             fpr: vec![0.0, 1.0],
             tpr: vec![0.0, 1.0],
-            thresholds: vec![None, Some(0.0)],
+            thresholds: vec![f64::INFINITY, 0.0],
         };
         // Published-score AUCs per digit (shallow, stacked, vanilla, sparse, vq): digits 0
         // and 1 put shallow and stacked in the top three, digit 2 puts both last. The BCE
@@ -778,7 +779,7 @@ mod tests {
             for (i, v) in seed.variants.iter_mut().enumerate() {
                 v.held_out = (0..3u8)
                     .map(|d| {
-                        let a = AnomalyRoc {
+                        let a = AnomalyResult {
                             digit: d,
                             auc: 0.1 * i as f64,
                             roc: roc.clone(),
