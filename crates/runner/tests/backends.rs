@@ -1,6 +1,9 @@
 //! `--backend`: `bakeoff train` trains in the backend asked for and the run loads back in
 //! it; `bakeoff bench` measures the backend asked for; an unknown backend is rejected.
 
+mod common;
+use common::scratch;
+
 use std::process::{Command, Output};
 
 use ae_models::Backend;
@@ -18,7 +21,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn a_run_trained_in_the_autograd_backend_records_it_and_loads_back_in_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("run");
     let output = bakeoff(&[
         "train",
@@ -46,7 +49,7 @@ fn a_run_trained_in_the_autograd_backend_records_it_and_loads_back_in_it() {
 
 #[test]
 fn an_unknown_backend_is_rejected_listing_the_known_ones() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("run");
     let output = bakeoff(&[
         "train",

@@ -1,6 +1,9 @@
 //! Command-line errors: bad experiment files and bad `train` arguments fail early, with a
 //! non-zero exit and a message naming what is wrong, and write nothing.
 
+mod common;
+use common::scratch;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -31,7 +34,7 @@ latent_dim = 20
 /// Runs `reproduce` on an experiment file with `text`, expecting a failure that mentions
 /// every one of `needles` and leaves the output directory unwritten.
 fn rejected(text: &str, needles: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let file = dir.path().join("broken.toml");
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("out");
@@ -101,7 +104,7 @@ fn missing_experiment_file_is_named() {
 
 #[test]
 fn only_rejects_a_variant_outside_the_experiment() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let file = dir.path().join("two.toml");
     std::fs::write(&file, VALID).unwrap();
     let out = dir.path().join("out");
@@ -121,7 +124,7 @@ fn only_rejects_a_variant_outside_the_experiment() {
 
 #[test]
 fn train_rejects_an_unknown_variant_listing_the_known_ones() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("run");
     let output = bakeoff(&[
         "train",
@@ -141,7 +144,7 @@ fn train_rejects_an_unknown_variant_listing_the_known_ones() {
 
 #[test]
 fn train_names_a_missing_data_dir() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let missing = dir.path().join("no-such-mnist");
     let out = dir.path().join("run");
     let output = bakeoff(&[

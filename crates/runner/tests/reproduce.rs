@@ -2,6 +2,9 @@
 //! classes) — every output, caching per seed, resuming after a kill, determinism. One fresh
 //! run is shared by the tests that only compare against it.
 
+mod common;
+use common::scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -99,6 +102,8 @@ fn assert_same_tables(a: &Path, b: &Path) {
     }
 }
 
+/// Copies a run directory by hard links (the tests only replace or delete files, which
+/// leaves the source intact: the program writes by rename), falling back to a copy.
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -107,7 +112,9 @@ fn copy_dir(from: &Path, to: &Path) {
         if entry.file_type().unwrap().is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), &target).unwrap();
+            if std::fs::hard_link(entry.path(), &target).is_err() {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
         }
     }
 }
@@ -220,7 +227,7 @@ fn quick_run_writes_every_output() {
 
 #[test]
 fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("quick");
     copy_dir(fresh_run(), &out);
     let record = out.join("checkpoints/seed42/vanilla_latent20/record.json");
@@ -271,7 +278,7 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
 
 #[test]
 fn committed_results_resume_without_checkpoints() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("quick");
     copy_dir(fresh_run(), &out);
     // What a clone of the repository holds: the results directory without its checkpoints.
@@ -306,7 +313,7 @@ fn committed_results_resume_without_checkpoints() {
 
 #[test]
 fn other_data_under_data_dir_retrains_and_the_same_files_do_not() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let mnist = workspace().join("data/mnist");
     let files = [
         "train-images-idx3-ubyte.gz",
@@ -361,7 +368,7 @@ fn other_data_under_data_dir_retrains_and_the_same_files_do_not() {
 
 #[test]
 fn a_variant_defined_inline_runs_through_every_task_beside_the_others() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("quick");
     copy_dir(fresh_run(), &out);
     let quick = std::fs::read_to_string(workspace().join(QUICK)).unwrap();
@@ -407,7 +414,7 @@ fn a_variant_defined_inline_runs_through_every_task_beside_the_others() {
 
 #[test]
 fn adding_a_seed_runs_only_that_seeds_jobs() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("quick");
     copy_dir(fresh_run(), &out);
     let quick = std::fs::read_to_string(workspace().join(QUICK)).unwrap();
@@ -440,7 +447,7 @@ fn adding_a_seed_runs_only_that_seeds_jobs() {
 
 #[test]
 fn killed_run_resumes_to_the_same_tables() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("quick");
     let mut child = reproduce_command(&out)
         .stdout(Stdio::null())
@@ -502,7 +509,7 @@ fn killed_run_resumes_to_the_same_tables() {
 
 #[test]
 fn fresh_runs_with_the_same_seed_give_identical_csvs() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let out = dir.path().join("quick");
     reproduce(&out);
     assert_same_tables(fresh_run(), &out);
