@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, ModuleT, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use rand::RngCore;
@@ -240,7 +239,7 @@ impl ParamGroup {
     }
 
     /// Starts a fresh Adam at learning rate `lr`, unless one is running.
-    pub fn begin(&mut self, parts: &Parts, lr: f64) -> Result<(), ModelError> {
+    pub fn begin(&mut self, parts: &Parts, lr: f32) -> Result<(), ModelError> {
         if self.adam.is_none() {
             let mut vars: Vec<(String, Var)> = vars(&parts.varmap)
                 .into_iter()
@@ -251,7 +250,7 @@ impl ParamGroup {
             // A fixed order, so that nothing depends on the hash map's.
             vars.sort_by(|a, b| a.0.cmp(&b.0));
             let params = ParamsAdamW {
-                lr,
+                lr: f64::from(lr),
                 weight_decay: 0.0,
                 ..ParamsAdamW::default()
             };
@@ -266,16 +265,9 @@ impl ParamGroup {
     /// One Adam step of the group's parameters down the gradient of `loss` (at the default
     /// learning rate 1e-3 if training has not begun).
     pub fn minimize(&mut self, parts: &Parts, loss: &Tensor) -> Result<(), ModelError> {
-        self.step(parts, &loss.backward()?)
-    }
-
-    /// One Adam step of the group's parameters along `grads` (gradients taken before any
-    /// parameter moved: a step changes the parameters in place, under every graph built on
-    /// them).
-    pub fn step(&mut self, parts: &Parts, grads: &GradStore) -> Result<(), ModelError> {
         self.begin(parts, 1e-3)?;
         let adam = self.adam.as_mut().expect("begun above");
-        adam.step(grads)?;
+        adam.step(&loss.backward()?)?;
         Ok(())
     }
 

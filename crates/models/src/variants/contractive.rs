@@ -42,9 +42,8 @@ pub fn jacobian_norms(encoder: &Network, slopes: &[Tensor]) -> candle_core::Resu
         let rows = p.broadcast_mul(&s.unsqueeze(1)?)?.reshape((n * out, ()))?;
         p = rows.matmul(block.weight())?.reshape((n, out, ()))?;
     }
-    let p = p
-        .broadcast_mul(&slopes[0].unsqueeze(1)?)?
-        .reshape((n * out, ()))?;
+    let p = p.broadcast_mul(&slopes[0].unsqueeze(1)?)?;
+    let p = p.reshape((n * out, ()))?;
     let w = encoder.blocks()[0].weight();
     let gram = w.matmul(&w.t()?)?;
     (p.matmul(&gram)? * &p)?.reshape((n, ()))?.sum(1)
@@ -77,9 +76,8 @@ impl FamilyModel for Contractive {
 
     fn objective(&self, x: &Tensor, train: bool, rng: &mut dyn RngCore) -> Result<Objective> {
         let p = &self.parts;
-        let (e, slopes) = p
-            .encoder
-            .forward_with_slopes(&p.input(x, train, rng)?, train)?;
+        let input = p.input(x, train, rng)?;
+        let (e, slopes) = p.encoder.forward_with_slopes(&input, train)?;
         let logits = p.decoder.forward_t(&e, train)?;
         let penalty = (jacobian_norms(&p.encoder, &slopes)?.mean_all()? * self.lambda)?;
         Ok(Objective {
@@ -92,8 +90,7 @@ impl FamilyModel for Contractive {
 
 impl TrainableModel for Contractive {
     fn begin_epoch(&mut self, _epoch: usize, config: &TrainingConfig) -> Result<usize> {
-        self.adam
-            .begin(&self.parts, f64::from(config.learning_rate))?;
+        self.adam.begin(&self.parts, config.learning_rate)?;
         Ok(1)
     }
 

@@ -79,8 +79,7 @@ impl TrainableModel for KSparse {
         let progress = ((epoch - 1) as f64 / (config.epochs / 2).max(1) as f64).min(1.0);
         let cut = (self.parts.latent_dim - self.k) as f64 * progress;
         self.k_now = self.parts.latent_dim - cut.round() as usize;
-        self.adam
-            .begin(&self.parts, f64::from(config.learning_rate))?;
+        self.adam.begin(&self.parts, config.learning_rate)?;
         Ok(1)
     }
 

@@ -64,8 +64,7 @@ impl FamilyModel for Tied {
 
 impl TrainableModel for Tied {
     fn begin_epoch(&mut self, _epoch: usize, config: &TrainingConfig) -> Result<usize> {
-        self.adam
-            .begin(&self.parts, f64::from(config.learning_rate))?;
+        self.adam.begin(&self.parts, config.learning_rate)?;
         Ok(1)
     }
 

@@ -80,8 +80,7 @@ impl FamilyModel for Wasserstein {
 
 impl TrainableModel for Wasserstein {
     fn begin_epoch(&mut self, _epoch: usize, config: &TrainingConfig) -> Result<usize> {
-        self.adam
-            .begin(&self.parts, f64::from(config.learning_rate))?;
+        self.adam.begin(&self.parts, config.learning_rate)?;
         Ok(1)
     }
 
