@@ -4,7 +4,7 @@
 //! To add a variant that recombines existing parts: write `variants/my_variant.rs` with
 //! `pub fn variant() -> Variant`, and add its module name to the `variants:` list below. To
 //! add a new mechanism: write a family module that also declares `pub static FAMILY: Family`
-//! (its capabilities, settings and builder; see `tied.rs`) and add its name to the
+//! (its capabilities, settings and builder; see `wasserstein.rs`) and add its name to the
 //! `families:` list. Nothing else changes: the CLI, the experiment files and the report pick
 //! it up by name.
 
