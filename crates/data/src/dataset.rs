@@ -1,11 +1,13 @@
 //! In-memory datasets (`Images`, `LabelledImages`, `Dataset`), the padding /
-//! scaling preprocessing, and loading the four IDX files of a directory.
+//! scaling preprocessing, and loading the four IDX files of a directory as a
+//! [`Layout`] describes them.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::checksum::{self, SUMS_FILE};
 use crate::idx::{parse_idx_images_ref, parse_idx_labels, read_maybe_gz};
+use crate::layout::{Layout, PixelOrder};
 use crate::DataError;
 
 /// Side of a raw MNIST image, in pixels.
@@ -95,12 +97,13 @@ impl Images {
     }
 }
 
-/// Images together with their digit labels (`labels[i]` belongs to image `i`).
+/// Images together with their class labels (`labels[i]` belongs to image `i`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelledImages {
     /// The preprocessed images.
     pub images: Images,
-    /// One label in `0..10` per image.
+    /// One class index per image, in `0..num_classes` of its dataset
+    /// ([`Layout::num_classes`]; 10 for the digit datasets, 26 for EMNIST letters).
     pub labels: Vec<u8>,
 }
 
@@ -123,23 +126,30 @@ impl LabelledImages {
         self.images.is_empty()
     }
 
-    /// Number of images of each class `0..10`.
-    pub fn class_counts(&self) -> [usize; 10] {
-        let mut counts = [0; 10];
+    /// Number of images of each class `0..num_classes` (panics when a label is
+    /// `num_classes` or more; loaded labels are below their layout's `num_classes()`).
+    pub fn class_counts(&self, num_classes: usize) -> Vec<usize> {
+        let mut counts = vec![0; num_classes];
         for &l in &self.labels {
-            counts[l as usize] += 1;
+            let l = usize::from(l);
+            assert!(
+                l < num_classes,
+                "label {l} is not a class below {num_classes}"
+            );
+            counts[l] += 1;
         }
         counts
     }
 }
 
-/// A loaded dataset: the 60k official training images and the 10k test images
-/// (counts as found in the files), preprocessed to 32x32 f32 in `[0, 1]`.
+/// A loaded dataset: the official training and test images (counts as found in the
+/// files: 60k and 10k for the MNIST family), preprocessed to 32x32 f32 in `[0, 1]`,
+/// with labels mapped to class indices by the dataset's [`Layout`].
 #[derive(Clone, Debug)]
 pub struct Dataset {
     /// Dataset name, e.g. `"mnist"`.
     pub name: String,
-    /// The official training set (split further with [`crate::split`]).
+    /// The official training set (split further with [`crate::split()`]).
     pub train: LabelledImages,
     /// The official test set.
     pub test: LabelledImages,
@@ -147,9 +157,16 @@ pub struct Dataset {
     pub fingerprint: String,
 }
 
-/// Preprocess raw 28x28 u8 images: zero-pad 2 pixels on every side to 32x32
-/// and divide by 255. Panics unless `raw.len() == count * 28 * 28`.
+/// Preprocess raw row-major 28x28 u8 images: zero-pad 2 pixels on every side to
+/// 32x32 and divide by 255. Panics unless `raw.len() == count * 28 * 28`.
 pub fn pad_and_scale(raw: &[u8], count: usize) -> Images {
+    pad_and_scale_ordered(raw, count, PixelOrder::RowMajor)
+}
+
+/// [`pad_and_scale`] for images stored in `order`: a column-major image is
+/// transposed, so the byte at (row r, column c) of the stored 28x28 grid lands at
+/// row `c + 2`, column `r + 2` of the 32x32 result.
+fn pad_and_scale_ordered(raw: &[u8], count: usize, order: PixelOrder) -> Images {
     assert_eq!(
         raw.len(),
         count * RAW_SIDE * RAW_SIDE,
@@ -162,9 +179,19 @@ pub fn pad_and_scale(raw: &[u8], count: usize) -> Images {
         .zip(pixels.chunks_exact_mut(INPUT_DIM))
     {
         for (r, src_row) in src.chunks_exact(RAW_SIDE).enumerate() {
-            let start = (r + PADDING) * IMAGE_SIDE + PADDING;
-            for (d, &s) in dst[start..start + RAW_SIDE].iter_mut().zip(src_row) {
-                *d = lut[s as usize];
+            match order {
+                PixelOrder::RowMajor => {
+                    let start = (r + PADDING) * IMAGE_SIDE + PADDING;
+                    for (d, &s) in dst[start..start + RAW_SIDE].iter_mut().zip(src_row) {
+                        *d = lut[s as usize];
+                    }
+                }
+                // Stored row r is picture column r.
+                PixelOrder::ColumnMajor => {
+                    for (c, &s) in src_row.iter().enumerate() {
+                        dst[(c + PADDING) * IMAGE_SIDE + r + PADDING] = lut[s as usize];
+                    }
+                }
             }
         }
     }
@@ -208,7 +235,12 @@ fn read_verified(path: &Path, base: &str, sums: Option<&Sums>) -> Result<Vec<u8>
     Ok(bytes)
 }
 
-fn load_images(path: &Path, base: &str, sums: Option<&Sums>) -> Result<Images, DataError> {
+fn load_images(
+    path: &Path,
+    base: &str,
+    sums: Option<&Sums>,
+    order: PixelOrder,
+) -> Result<Images, DataError> {
     let bytes = read_verified(path, base, sums)?;
     let (count, rows, cols, raw) = parse_idx_images_ref(&bytes, path)?;
     if rows != RAW_SIDE || cols != RAW_SIDE {
@@ -217,11 +249,19 @@ fn load_images(path: &Path, base: &str, sums: Option<&Sums>) -> Result<Images, D
             detail: format!("images are {rows}x{cols}, expected {RAW_SIDE}x{RAW_SIDE}"),
         });
     }
-    Ok(pad_and_scale(raw, count))
+    Ok(pad_and_scale_ordered(raw, count, order))
 }
 
-fn load_labels(path: &Path, base: &str, sums: Option<&Sums>) -> Result<Vec<u8>, DataError> {
-    parse_idx_labels(&read_verified(path, base, sums)?, path)
+fn load_labels(
+    path: &Path,
+    base: &str,
+    sums: Option<&Sums>,
+    layout: &Layout,
+) -> Result<Vec<u8>, DataError> {
+    layout.classes(
+        &parse_idx_labels(&read_verified(path, base, sums)?, path)?,
+        path,
+    )
 }
 
 fn pair(
@@ -244,24 +284,32 @@ fn pair(
     Ok(LabelledImages { images, labels })
 }
 
-/// Load the four IDX files of `dir` (each `<file>.gz` or raw `<file>`, gzip
-/// detected by content) and preprocess the images.
+/// Load the four IDX files of `dir` named as MNIST names them
+/// ([`Layout::MNIST`]); see [`load_dir_with`].
+pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
+    load_dir_with(dir, name, &Layout::MNIST)
+}
+
+/// Load the four IDX files `layout` names from `dir` (each `<file>.gz` or raw
+/// `<file>`, gzip detected by content), preprocess the images (transposing
+/// column-major ones) and map the labels to classes `0..layout.num_classes()`.
 ///
 /// When `dir/SHA256SUMS` exists, each of the four files must be listed there
 /// under its name without `.gz`, and the SHA-256 of its decompressed bytes must
-/// match; without that file nothing is verified. Images must be 28x28 and each
-/// image file must have as many images as its label file has labels.
+/// match; without that file nothing is verified. Images must be 28x28, each
+/// image file must have as many images as its label file has labels, and every
+/// label must lie in `layout.first_label..=layout.last_label`.
 /// The training images are read on a second thread.
-pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
+pub fn load_dir_with(dir: &Path, name: &str, layout: &Layout) -> Result<Dataset, DataError> {
     if !dir.is_dir() {
         return Err(DataError::MissingDir {
             path: dir.to_path_buf(),
         });
     }
-    let train_images_path = locate(dir, TRAIN_IMAGES_FILE)?;
-    let train_labels_path = locate(dir, TRAIN_LABELS_FILE)?;
-    let test_images_path = locate(dir, TEST_IMAGES_FILE)?;
-    let test_labels_path = locate(dir, TEST_LABELS_FILE)?;
+    let train_images_path = locate(dir, layout.train_images)?;
+    let train_labels_path = locate(dir, layout.train_labels)?;
+    let test_images_path = locate(dir, layout.test_images)?;
+    let test_labels_path = locate(dir, layout.test_labels)?;
     let sums_path = dir.join(SUMS_FILE);
     let sums = if sums_path.is_file() {
         Some(Sums {
@@ -272,13 +320,14 @@ pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
         None
     };
     let sums = sums.as_ref();
+    let order = layout.pixel_order;
 
     let (train_images, rest) = std::thread::scope(|s| {
-        let handle = s.spawn(|| load_images(&train_images_path, TRAIN_IMAGES_FILE, sums));
+        let handle = s.spawn(|| load_images(&train_images_path, layout.train_images, sums, order));
         let rest = (|| {
-            let train_labels = load_labels(&train_labels_path, TRAIN_LABELS_FILE, sums)?;
-            let test_images = load_images(&test_images_path, TEST_IMAGES_FILE, sums)?;
-            let test_labels = load_labels(&test_labels_path, TEST_LABELS_FILE, sums)?;
+            let train_labels = load_labels(&train_labels_path, layout.train_labels, sums, layout)?;
+            let test_images = load_images(&test_images_path, layout.test_images, sums, order)?;
+            let test_labels = load_labels(&test_labels_path, layout.test_labels, sums, layout)?;
             Ok::<_, DataError>((train_labels, test_images, test_labels))
         })();
         let train_images = handle.join().expect("image loading thread panicked");
@@ -288,7 +337,7 @@ pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
     let (train_labels, test_images, test_labels) = rest?;
     Ok(Dataset {
         name: name.to_string(),
-        fingerprint: fingerprint_dir(dir)?,
+        fingerprint: fingerprint_dir_with(dir, layout)?,
         train: pair(
             train_images,
             train_labels,
@@ -304,23 +353,23 @@ pub fn load_dir(dir: &Path, name: &str) -> Result<Dataset, DataError> {
     })
 }
 
-/// A fingerprint of the files [`load_dir`] reads from `dir`: the SHA-256 of each of the four
-/// files' names and the SHA-256 of their bytes as stored. Different data (or the same data
-/// stored differently) gives a different fingerprint, so results computed on one directory
-/// are never taken for another's.
+/// [`fingerprint_dir_with`] for MNIST's file names ([`Layout::MNIST`]).
 pub fn fingerprint_dir(dir: &Path) -> Result<String, DataError> {
+    fingerprint_dir_with(dir, &Layout::MNIST)
+}
+
+/// A fingerprint of the files [`load_dir_with`] reads from `dir`: the SHA-256 of each of
+/// the four files' names and the SHA-256 of their bytes as stored. Different data (or the
+/// same data stored differently) gives a different fingerprint, so results computed on one
+/// directory are never taken for another's.
+pub fn fingerprint_dir_with(dir: &Path, layout: &Layout) -> Result<String, DataError> {
     if !dir.is_dir() {
         return Err(DataError::MissingDir {
             path: dir.to_path_buf(),
         });
     }
     let mut listing = String::new();
-    for base in [
-        TRAIN_IMAGES_FILE,
-        TRAIN_LABELS_FILE,
-        TEST_IMAGES_FILE,
-        TEST_LABELS_FILE,
-    ] {
+    for base in layout.files() {
         let path = locate(dir, base)?;
         let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -375,6 +424,49 @@ mod tests {
     }
 
     #[test]
+    fn column_major_images_are_transposed() {
+        // Stored grid (row-major reading of the file): (0, 1) = 255 and (27, 3) = 51
+        // in image 0, (5, 20) = 102 in image 1. Transposed, (r, c) becomes (c, r),
+        // then padding adds 2 to both: (0, 1) -> (1, 0) -> (3, 2) = 3 * 32 + 2 = 98;
+        // (27, 3) -> (3, 27) -> (5, 29) = 5 * 32 + 29 = 189;
+        // (5, 20) -> (20, 5) -> (22, 7) = 22 * 32 + 7 = 711.
+        let mut raw = vec![0u8; 2 * 784];
+        raw[1] = 255;
+        raw[27 * 28 + 3] = 51;
+        raw[784 + 5 * 28 + 20] = 102;
+        let im = pad_and_scale_ordered(&raw, 2, PixelOrder::ColumnMajor);
+        assert_eq!(im.row(0)[98], 1.0);
+        assert_eq!(im.row(0)[189], 0.2);
+        assert_eq!(im.row(1)[711], 0.4);
+        assert_eq!(im.pixels.iter().filter(|&&v| v != 0.0).count(), 3);
+        // Row-major keeps (0, 1) at (2, 3) = 67.
+        assert_eq!(pad_and_scale(&raw, 2).row(0)[67], 1.0);
+    }
+
+    #[test]
+    fn class_counts_cover_every_class() {
+        let li = LabelledImages {
+            images: Images::from_pixels(vec![0.0; 4 * INPUT_DIM]),
+            labels: vec![25, 0, 25, 3],
+        };
+        let mut expected = vec![0; 26];
+        expected[0] = 1;
+        expected[3] = 1;
+        expected[25] = 2;
+        assert_eq!(li.class_counts(26), expected);
+    }
+
+    #[test]
+    #[should_panic(expected = "label 25 is not a class below 10")]
+    fn class_counts_reject_a_label_beyond_the_classes() {
+        let li = LabelledImages {
+            images: Images::from_pixels(vec![0.0; INPUT_DIM]),
+            labels: vec![25],
+        };
+        li.class_counts(10);
+    }
+
+    #[test]
     fn select_and_take_first() {
         let im = Images::from_pixels((0..3 * INPUT_DIM).map(|i| (i / INPUT_DIM) as f32).collect());
         let s = im.select(&[2, 0, 2]);
@@ -391,6 +483,6 @@ mod tests {
         let sl = li.select(&[1]);
         assert_eq!(sl.labels, vec![8]);
         assert_eq!(sl.images.row(0)[0], 1.0);
-        assert_eq!(li.class_counts()[9], 1);
+        assert_eq!(li.class_counts(10), vec![0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
     }
 }

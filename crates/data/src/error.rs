@@ -66,8 +66,9 @@ pub enum DataError {
         /// What does not match.
         detail: String,
     },
-    /// A label is not a digit class in `0..10`.
-    #[error("invalid label {label} at index {index} in {} (labels must be < 10)", path.display())]
+    /// A label is outside the range of its dataset's classes (`0..=9` for the digit
+    /// datasets, `1..=26` in the EMNIST letters files).
+    #[error("invalid label {label} at index {index} in {} (labels must be in {first}..={last})", path.display())]
     InvalidLabel {
         /// The label file.
         path: PathBuf,
@@ -75,6 +76,10 @@ pub enum DataError {
         index: usize,
         /// The offending value.
         label: u8,
+        /// Smallest label allowed in the file.
+        first: u8,
+        /// Largest label allowed in the file.
+        last: u8,
     },
     /// The SHA-256 of a file's decompressed bytes differs from its `SHA256SUMS` entry.
     #[error("SHA-256 mismatch for {}: expected {expected}, actual {actual}", path.display())]

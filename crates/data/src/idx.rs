@@ -119,18 +119,11 @@ pub fn parse_idx_images(
 }
 
 /// Parse decompressed IDX label bytes; the payload must be exactly `count`
-/// bytes long and every label must be a digit class (`< 10`).
+/// bytes long. The values are returned as stored: which of them are valid classes
+/// depends on the dataset ([`crate::Layout::classes`] checks and maps them).
 pub fn parse_idx_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>, DataError> {
     check_header(bytes, path, LABELS_MAGIC, LABELS_HEADER_LEN)?;
-    let labels = &bytes[LABELS_HEADER_LEN..];
-    if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= 10) {
-        return Err(DataError::InvalidLabel {
-            path: path.to_path_buf(),
-            index,
-            label,
-        });
-    }
-    Ok(labels.to_vec())
+    Ok(bytes[LABELS_HEADER_LEN..].to_vec())
 }
 
 /// Read an IDX image file (gzip or raw) into `(count, rows, cols, pixels)`.
@@ -138,7 +131,7 @@ pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>), Da
     parse_idx_images(&read_maybe_gz(path)?, path)
 }
 
-/// Read an IDX label file (gzip or raw); every label must be `< 10`.
+/// Read an IDX label file (gzip or raw); the labels are returned as stored.
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
     parse_idx_labels(&read_maybe_gz(path)?, path)
 }
@@ -238,16 +231,10 @@ mod tests {
     }
 
     #[test]
-    fn label_out_of_range_is_an_error() {
-        let e = parse_idx_labels(&encode_idx_labels(&[1, 10]), p()).unwrap_err();
-        assert!(matches!(
-            e,
-            DataError::InvalidLabel {
-                index: 1,
-                label: 10,
-                ..
-            }
-        ));
+    fn labels_are_returned_as_stored() {
+        // Range checks belong to the dataset's layout, not to the file format.
+        let bytes = encode_idx_labels(&[1, 26, 255]);
+        assert_eq!(parse_idx_labels(&bytes, p()).unwrap(), vec![1, 26, 255]);
     }
 
     #[test]

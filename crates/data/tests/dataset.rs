@@ -28,11 +28,11 @@ fn mnist_counts_and_labels() {
     assert_eq!(&d.train.labels[..10], &[5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
     assert_eq!(&d.test.labels[..10], &[7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
     assert_eq!(
-        d.train.class_counts(),
+        d.train.class_counts(10),
         [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     );
     assert_eq!(
-        d.test.class_counts(),
+        d.test.class_counts(10),
         [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     );
 }
@@ -73,11 +73,11 @@ fn mnist_split_and_anomaly_split() {
     let anomaly = s.without_digit(&d.train.labels, 1);
     assert_eq!(anomaly.len(), 55_000 - ones);
     let sub = d.train.select(&anomaly);
-    assert_eq!(sub.class_counts()[1], 0);
+    assert_eq!(sub.class_counts(10)[1], 0);
     assert_eq!(sub.len(), anomaly.len());
     let probe = d.train.select(&s.labelled);
     assert_eq!(probe.len(), 550);
-    assert!(probe.class_counts().iter().all(|&c| c > 20));
+    assert!(probe.class_counts(10).iter().all(|&c| c > 20));
 }
 
 // ---------- synthetic fixtures ----------
@@ -295,9 +295,13 @@ fn missing_dir_and_file_are_reported() {
 
 #[test]
 fn unknown_dataset_name_is_reported() {
-    let e = "kmnist".parse::<DatasetName>().unwrap_err();
+    let e = "cifar10".parse::<DatasetName>().unwrap_err();
     assert!(matches!(e, DataError::UnknownDataset { .. }));
-    assert!(e.to_string().contains("kmnist") && e.to_string().contains("fmnist"));
+    let msg = e.to_string();
+    assert!(msg.contains("cifar10"), "{msg}");
+    for d in DatasetName::all() {
+        assert!(msg.contains(d.as_str()), "{msg}");
+    }
 }
 
 #[test]
@@ -309,6 +313,6 @@ fn fashion_mnist_loads_when_installed() {
     }
     let d = load_dataset(DatasetName::FashionMnist, None).unwrap();
     assert_eq!((d.train.len(), d.test.len()), (60_000, 10_000));
-    assert_eq!(d.train.class_counts(), [6_000; 10]);
-    assert_eq!(d.test.class_counts(), [1_000; 10]);
+    assert_eq!(d.train.class_counts(10), [6_000; 10]);
+    assert_eq!(d.test.class_counts(10), [1_000; 10]);
 }

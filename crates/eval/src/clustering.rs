@@ -8,13 +8,13 @@ use linfa_clustering::KMeans;
 use ndarray::Array2;
 use rand_xoshiro::rand_core::SeedableRng as _;
 use rand_xoshiro::Xoshiro256Plus;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Number of clusters used by [`cluster_latents`]: the ten MNIST digits.
 pub const N_CLASSES: usize = 10;
 
 /// How well k-means clusters of the latent codes match the digit classes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClusteringScores {
     /// Fraction of samples whose cluster maps to their class under the best
     /// one-to-one cluster-to-class matching, in [0, 1].

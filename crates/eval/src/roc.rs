@@ -1,6 +1,6 @@
 //! ROC curves and their area (AUC) for anomaly detection scores.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a ROC curve or AUC could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -37,15 +37,18 @@ pub enum RocError {
 /// predicted positive, the point (1, 1)). Tied scores share one point.
 ///
 /// JSON cannot hold infinity, so the leading `+inf` threshold serialises as
-/// `null`; every other threshold serialises as a number.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `null` (and `null` reads back as `+inf`); every other threshold serialises as a number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RocCurve {
     /// False positive rate of each point, non-decreasing from 0 to 1.
     pub fpr: Vec<f64>,
     /// True positive rate of each point, non-decreasing from 0 to 1.
     pub tpr: Vec<f64>,
     /// Score threshold of each point, decreasing; the first is `+inf`.
-    #[serde(serialize_with = "finite_or_null")]
+    #[serde(
+        serialize_with = "finite_or_null",
+        deserialize_with = "null_as_infinity"
+    )]
     pub thresholds: Vec<f64>,
 }
 
@@ -85,6 +88,14 @@ impl RocCurve {
 
 fn finite_or_null<S: Serializer>(values: &[f64], ser: S) -> Result<S::Ok, S::Error> {
     ser.collect_seq(values.iter().map(|v| v.is_finite().then_some(*v)))
+}
+
+fn null_as_infinity<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<f64>, D::Error> {
+    let values = Vec::<Option<f64>>::deserialize(de)?;
+    Ok(values
+        .into_iter()
+        .map(|v| v.unwrap_or(f64::INFINITY))
+        .collect())
 }
 
 /// Counts positives and negatives after checking the inputs.
@@ -280,12 +291,18 @@ mod tests {
     }
 
     #[test]
-    fn infinite_threshold_serialises_as_null() {
+    fn infinite_threshold_serialises_as_null_and_reads_back() {
         let c = roc_curve(&[0.5, 0.25], &[T, F]).unwrap();
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(
             json,
             r#"{"fpr":[0.0,0.0,1.0],"tpr":[0.0,1.0,1.0],"thresholds":[null,0.5,0.25]}"#
         );
+        let back: RocCurve = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back.thresholds[0], f64::INFINITY);
+        // A threshold that is neither a number nor null is an error, not a silent +inf.
+        let bad = r#"{"fpr":[0.0],"tpr":[0.0],"thresholds":["x"]}"#;
+        assert!(serde_json::from_str::<RocCurve>(bad).is_err());
     }
 }

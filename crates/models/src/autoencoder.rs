@@ -1,11 +1,12 @@
 //! An autoencoder built from a [`Variant`]: encoder, bottleneck and decoder, with the
-//! training step (forward, loss, backward) and the inference paths.
+//! training step (forward, loss, backward) and its schedule's stages. Inference is the model
+//! interface's ([`crate::Model`], implemented in [`crate::fused`]).
 
 use rand::{Rng, RngCore};
 
 use crate::bottleneck::{Bottleneck, LatentMode};
-use crate::layout::{column_chunks, to_rows, transpose_into};
-use crate::loss::{bce_loss_and_grad, bce_per_image, bce_total, sigmoid};
+use crate::layout::transpose_into;
+use crate::loss::bce_loss_and_grad;
 use crate::network::Network;
 use crate::noise;
 use crate::optim::Adam;
@@ -84,12 +85,6 @@ impl Autoencoder {
             grad_logits: Vec::new(),
             training: None,
         }
-    }
-
-    /// Number of trainable scalars of encoder and decoder (weights, biases, BN affine), the
-    /// count SPEC tabulates; bottleneck parameters (the vq codebook) are not included.
-    pub fn network_param_count(&self) -> usize {
-        self.encoder.param_count() + self.decoder.param_count()
     }
 
     /// Training stages of this variant's schedule: the number of stages.
@@ -187,88 +182,6 @@ impl Autoencoder {
             &self.batch
         };
         self.encoder.backward(input, grad_e, n, false);
-    }
-
-    /// Losses in eval mode (no input noise, BatchNorm on running statistics), averaged over
-    /// all `x.len() / input_dim` rows, computed in chunks.
-    pub fn evaluate(&self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Losses {
-        let width = self.encoder.in_dim();
-        let total_rows = x.len() / width;
-        let mut sum = Losses::default();
-        for (columns, n) in column_chunks(x, width, INFERENCE_CHUNK) {
-            let e = self.encoder.forward_eval(&columns, n);
-            let (z, bottleneck) = self.bottleneck.infer(&e, n, mode, rng);
-            let logits = self.decoder.forward_eval(&z, n);
-            sum.recon += bce_total(&logits, &columns);
-            sum.bottleneck += bottleneck * n as f64;
-        }
-        Losses {
-            recon: sum.recon / total_rows as f64,
-            bottleneck: sum.bottleneck / total_rows as f64,
-        }
-    }
-
-    /// Encoder outputs `e` (before the bottleneck) in eval mode, `[rows, encoded_dim]`.
-    pub fn encode(&self, x: &[f32]) -> Vec<f32> {
-        self.encoder.infer(x)
-    }
-
-    /// Latent codes `z` of encoder outputs `e` (after the bottleneck), `[rows, latent_dim]`.
-    pub fn bottleneck_codes(&self, e: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
-        let width = self.encoder.out_dim();
-        let mut out = Vec::with_capacity(e.len() / width * self.latent_dim);
-        for (columns, n) in column_chunks(e, width, INFERENCE_CHUNK) {
-            let (z, _) = self.bottleneck.infer(&columns, n, mode, rng);
-            out.extend(to_rows(&z, self.latent_dim, n));
-        }
-        out
-    }
-
-    /// Latent codes of images: [`Autoencoder::encode`] then [`Autoencoder::bottleneck_codes`].
-    pub fn latent_codes(&self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
-        let e = self.encode(x);
-        self.bottleneck_codes(&e, mode, rng)
-    }
-
-    /// Decoder logits of latent codes in eval mode, `[rows, input_dim]`.
-    pub fn decode_logits(&self, z: &[f32]) -> Vec<f32> {
-        self.decoder.infer(z)
-    }
-
-    /// Decoded images (sigmoid of the logits) of latent codes, in eval mode.
-    pub fn decode(&self, z: &[f32]) -> Vec<f32> {
-        let mut out = self.decode_logits(z);
-        out.iter_mut().for_each(|v| *v = sigmoid(*v));
-        out
-    }
-
-    /// Per-image reconstruction BCE (summed over pixels) in eval mode: the reconstruction
-    /// metric and the anomaly score.
-    pub fn reconstruction_errors(
-        &self,
-        x: &[f32],
-        mode: LatentMode,
-        rng: &mut dyn RngCore,
-    ) -> Vec<f32> {
-        let width = self.encoder.in_dim();
-        let mut out = Vec::with_capacity(x.len() / width);
-        for chunk in x.chunks(INFERENCE_CHUNK * width) {
-            let z = self.latent_codes(chunk, mode, rng);
-            let logits = self.decode_logits(&z);
-            out.extend(bce_per_image(&logits, chunk, width));
-        }
-        out
-    }
-
-    /// Reconstructions (probabilities) of images in eval mode.
-    pub fn reconstruct(&self, x: &[f32], mode: LatentMode, rng: &mut dyn RngCore) -> Vec<f32> {
-        let z = self.latent_codes(x, mode, rng);
-        self.decode(&z)
-    }
-
-    /// `n` latent codes from the variant's prior, or `None` if it cannot sample.
-    pub fn sample_latents(&self, n: usize, rng: &mut dyn RngCore) -> Option<Vec<f32>> {
-        self.bottleneck.sample(n, rng)
     }
 
     /// Every trainable parameter in a fixed order (encoder, bottleneck, decoder).

@@ -6,10 +6,12 @@ use std::path::Path;
 
 use rand::RngCore;
 
-use crate::autoencoder::{Autoencoder, Losses};
+use crate::autoencoder::{Autoencoder, Losses, INFERENCE_CHUNK};
 use crate::backend::Backend;
 use crate::bottleneck::LatentMode;
 use crate::checkpoint::{self, CheckpointError};
+use crate::layout::{column_chunks, to_rows};
+use crate::loss::bce_total;
 use crate::model::{check_rows, Capabilities, LossTerms, Model, ModelError, TrainableModel};
 use crate::optim::{Adam, AdamConfig};
 use crate::training::{stage_of_epoch, TrainingConfig};
@@ -41,12 +43,12 @@ impl Model for Autoencoder {
     }
 
     fn network_param_count(&self) -> usize {
-        Autoencoder::network_param_count(self)
+        self.encoder.param_count() + self.decoder.param_count()
     }
 
     fn encode(&self, x: &[f32]) -> Result<Vec<f32>, ModelError> {
         check_rows("images", x, self.input_dim())?;
-        Ok(Autoencoder::encode(self, x))
+        Ok(self.encoder.infer(x))
     }
 
     fn bottleneck(
@@ -55,13 +57,19 @@ impl Model for Autoencoder {
         mode: LatentMode,
         rng: &mut dyn RngCore,
     ) -> Result<Vec<f32>, ModelError> {
-        check_rows("encoder outputs", e, self.encoded_dim())?;
-        Ok(self.bottleneck_codes(e, mode, rng))
+        let width = self.encoded_dim();
+        let rows = check_rows("encoder outputs", e, width)?;
+        let mut out = Vec::with_capacity(rows * self.latent_dim);
+        for (columns, n) in column_chunks(e, width, INFERENCE_CHUNK) {
+            let (z, _) = self.bottleneck.infer(&columns, n, mode, rng);
+            out.extend(to_rows(&z, self.latent_dim, n));
+        }
+        Ok(out)
     }
 
     fn decode_logits(&self, z: &[f32]) -> Result<Vec<f32>, ModelError> {
         check_rows("latent codes", z, self.latent_dim)?;
-        Ok(Autoencoder::decode_logits(self, z))
+        Ok(self.decoder.infer(z))
     }
 
     fn sample_latents(
@@ -69,7 +77,7 @@ impl Model for Autoencoder {
         n: usize,
         rng: &mut dyn RngCore,
     ) -> Result<Option<Vec<f32>>, ModelError> {
-        Ok(Autoencoder::sample_latents(self, n, rng))
+        Ok(self.bottleneck.sample(n, rng))
     }
 
     fn evaluate(
@@ -78,8 +86,20 @@ impl Model for Autoencoder {
         mode: LatentMode,
         rng: &mut dyn RngCore,
     ) -> Result<Losses, ModelError> {
-        check_rows("images", x, self.input_dim())?;
-        Ok(Autoencoder::evaluate(self, x, mode, rng))
+        let width = self.input_dim();
+        let total_rows = check_rows("images", x, width)?;
+        let mut sum = Losses::default();
+        for (columns, n) in column_chunks(x, width, INFERENCE_CHUNK) {
+            let e = self.encoder.forward_eval(&columns, n);
+            let (z, bottleneck) = self.bottleneck.infer(&e, n, mode, rng);
+            let logits = self.decoder.forward_eval(&z, n);
+            sum.recon += bce_total(&logits, &columns);
+            sum.bottleneck += bottleneck * n as f64;
+        }
+        Ok(Losses {
+            recon: sum.recon / total_rows as f64,
+            bottleneck: sum.bottleneck / total_rows as f64,
+        })
     }
 
     fn save(&self, path: &Path) -> Result<(), CheckpointError> {

@@ -17,6 +17,7 @@ pub mod autograd;
 pub mod backend;
 pub mod bottleneck;
 pub mod checkpoint;
+pub mod classifier;
 pub mod family;
 mod fused;
 pub mod layers;

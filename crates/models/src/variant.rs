@@ -97,11 +97,6 @@ impl Variant {
             })
     }
 
-    /// Whether the variant can draw samples from a prior over its latent space.
-    pub fn can_sample(&self) -> bool {
-        self.capabilities().can_sample
-    }
-
     /// Checks the combination is one the engine can train: a registered family with valid
     /// settings that owns the latent (identity bottleneck, joint schedule), or parts that fit.
     pub fn validate(&self) -> Result<(), String> {

@@ -58,7 +58,9 @@ fn loop_before_the_interface(
                 recon: sum.recon / rows as f64,
                 bottleneck: sum.bottleneck / rows as f64,
             };
-            let validation_losses = model.evaluate(validation, LatentMode::Sampled, rng);
+            let validation_losses = model
+                .evaluate(validation, LatentMode::Sampled, rng)
+                .unwrap();
             records.push((stage_index + 1, train_losses, validation_losses));
         }
     }

@@ -76,6 +76,9 @@ fn place(results: &StudyResults, study: &ReferenceStudy, metric: &Metric) -> Vec
         .filter_map(|name| {
             let published = (metric.published)(study.row(name)?);
             let ours = results.values(name, |v| (metric.ours)(v, digit));
+            if ours.len() < 2 {
+                return None; // one seed has no range
+            }
             let (lo, hi) = range(&ours)?;
             let mean = summarize(&ours)?.mean;
             let placement = if lo <= published && published <= hi {
@@ -108,10 +111,10 @@ pub fn section(results: &StudyResults, study: &ReferenceStudy) -> Option<String>
     let _ = writeln!(
         out,
         "### Where our numbers differ from the published ones, measured\n\n\
-         A published number inside the range of our {} seeds differs from ours no more than \
-         our seeds differ among themselves; one outside it is a difference the seeds do not \
-         explain (the reference ran one seed, so its own spread is unknown).\n",
-        results.seeds.len()
+         A published number inside the range of our seeds differs from ours no more than our \
+         seeds differ among themselves; one outside it is a difference the seeds do not \
+         explain (the reference ran one seed, so its own spread is unknown). Variants with \
+         fewer than two seeds are left out.\n"
     );
     for metric in &METRICS {
         if metric.name.starts_with("Anomaly")
@@ -136,9 +139,10 @@ pub fn section(results: &StudyResults, study: &ReferenceStudy) -> Option<String>
                     difference,
                     relative,
                 } => Some(format!(
-                    "{} (ours {:.d$}, published {:.d$}: {difference:+.d$}, {:+.1}%)",
+                    "{} (ours {:.d$} over {} seeds, published {:.d$}: {difference:+.d$}, {:+.1}%)",
                     p.variant,
                     p.mean,
+                    p.seeds,
                     p.published,
                     100.0 * relative
                 )),
@@ -195,6 +199,9 @@ mod tests {
             text.contains("inside our seed range for 1 of 2 variants (vanilla)"),
             "{text}"
         );
-        assert!(text.contains("shallow (ours 111.00, published 123.20: -12.20, -9.9%)"));
+        assert!(
+            text.contains("shallow (ours 111.00 over 2 seeds, published 123.20: -12.20, -9.9%)"),
+            "{text}"
+        );
     }
 }

@@ -396,7 +396,14 @@ impl Experiment {
                 self.name
             );
         }
-        self.dataset_name()?;
+        let dataset = self.dataset_name()?;
+        if dataset.num_classes() != 10 {
+            bail!(
+                "dataset: `{dataset}` has {} classes, but the probe, the clustering and the \
+                 held-out-class runs handle 10 only (its loader works: `bakeoff train`)",
+                dataset.num_classes()
+            );
+        }
         if self.variants.is_empty() {
             bail!("variants: must name at least one variant");
         }
@@ -700,6 +707,18 @@ mod tests {
             let err = format!("{:#}", Experiment::from_toml(&bad, "t").unwrap_err());
             assert!(err.contains(key), "{key}: {err}");
         }
+    }
+
+    #[test]
+    fn a_dataset_of_other_than_ten_classes_is_refused_naming_it() {
+        let text = MINIMAL.replace("\"mnist\"", "\"emnist-letters\"");
+        let err = format!("{:#}", Experiment::from_toml(&text, "t").unwrap_err());
+        assert!(
+            err.contains("dataset: `emnist-letters` has 26 classes"),
+            "{err}"
+        );
+        let kmnist = MINIMAL.replace("\"mnist\"", "\"kmnist\"");
+        assert!(Experiment::from_toml(&kmnist, "t").is_ok());
     }
 
     #[test]

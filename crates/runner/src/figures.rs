@@ -10,9 +10,9 @@ use ae_eval::render::{
     DotWhiskerSeries, RocPanel, ScatterPanel, GRID_PAD,
 };
 use ae_eval::stats::summarize;
+use ae_eval::tasks::LatentStructure;
 use anyhow::{Context, Result};
 
-use crate::jobs::latent_structure::LatentStructure;
 use crate::results::{StudyResults, VariantResults};
 
 /// Frames shown in an interpolation strip.
@@ -114,16 +114,12 @@ pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
         .filter_map(|v| v.latent_anomaly.as_ref().map(|l| (v.variant.as_str(), l)))
         .collect();
     scatter_grid(&anomaly, &target(out, LATENT_ANOMALY_PNG)?)?;
-    let curves: Vec<(String, ae_eval::roc::RocCurve)> = first
+    let curves: Vec<(String, &ae_eval::roc::RocCurve)> = first
         .variants
         .iter()
         .filter_map(|v| {
-            v.anomaly_for(digit).map(|a| {
-                (
-                    format!("{} (AUC {:.3})", v.variant, a.auc),
-                    a.roc.to_curve(),
-                )
-            })
+            v.anomaly_for(digit)
+                .map(|a| (format!("{} (AUC {:.3})", v.variant, a.auc), &a.roc))
         })
         .collect();
     if !curves.is_empty() {

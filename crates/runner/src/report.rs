@@ -430,7 +430,17 @@ fn push_findings(out: &mut String, input: &ReportInput<'_>) {
          reconstruction error.\n",
         if n == 1 { "" } else { "s" }
     );
-    let _ = writeln!(out, "In brief:\n");
+    let _ = writeln!(
+        out,
+        "How to read the verdicts: each finding is checked in every seed. Under each protocol it **holds** when it holds \
+         in every seed and every paired difference between the variants it compares (mean \
+         over the seeds, with its 95% interval in brackets, oriented so that a positive \
+         difference supports the finding) lies above zero; it **does not hold** when it fails \
+         in every seed or a difference lies below zero; otherwise it is **inconclusive**. A \
+         finding that holds under the reference's protocol only (its early-stopped Adam probe, \
+         its pre-fix anomaly score) is **protocol-dependent**.\n"
+    );
+    let _ = writeln!(out, "In brief (the table below gives the evidence):\n");
     for (i, f) in input.findings.iter().enumerate() {
         let counts: Vec<String> = f
             .checks
@@ -446,21 +456,11 @@ fn push_findings(out: &mut String, input: &ReportInput<'_>) {
             if counts.is_empty() {
                 String::new()
             } else {
-                format!(" (seeds where it holds, {})", counts.join("; "))
+                format!(" (holds in {})", counts.join("; "))
             }
         );
     }
     out.push('\n');
-    let _ = writeln!(
-        out,
-        "Each finding is checked in every seed. Under each protocol it **holds** when it holds \
-         in every seed and every paired difference between the variants it compares (mean \
-         over the seeds, with its 95% interval in brackets, oriented so that a positive \
-         difference supports the finding) lies above zero; it **does not hold** when it fails \
-         in every seed or a difference lies below zero; otherwise it is **inconclusive**. A \
-         finding that holds under the reference's protocol only (its early-stopped Adam probe, \
-         its pre-fix anomaly score) is **protocol-dependent**.\n"
-    );
     let _ = writeln!(
         out,
         "| # | finding | checked as | verdict | evidence |\n|---|---|---|---|---|"

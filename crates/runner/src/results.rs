@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use crate::experiment::Experiment;
 use crate::findings::Finding;
-use crate::jobs::anomaly_roc::AnomalyRoc;
+use ae_eval::clustering::ClusteringScores;
+use ae_eval::tasks::{AnomalyResult, LatentStructure, ProbeResult};
+
 use crate::jobs::baselines::RandomEncoder;
 use crate::jobs::interpolation::Interpolation;
-use crate::jobs::latent_structure::{Clustering, LatentStructure};
-use crate::jobs::linear_probe::{LinearProbe, ProbeOutcome};
+use crate::jobs::linear_probe::LinearProbe;
 use crate::jobs::reconstruction::Reconstruction;
 use crate::jobs::samples::Samples;
 use crate::jobs::train::TrainResult;
@@ -51,14 +52,14 @@ pub struct VariantResults {
     /// Task 4, anomaly model of the primary held-out digit.
     pub latent_anomaly: Option<LatentStructure>,
     /// Task 5 for every held-out digit, in the experiment's order (the primary one included).
-    pub held_out: Vec<(u8, Option<AnomalyRoc>)>,
+    pub held_out: Vec<(u8, Option<AnomalyResult>)>,
     /// Task 6.
     pub probe: Option<LinearProbe>,
 }
 
 impl VariantResults {
     /// Task 5 for held-out `digit`.
-    pub fn anomaly_for(&self, digit: u8) -> Option<&AnomalyRoc> {
+    pub fn anomaly_for(&self, digit: u8) -> Option<&AnomalyResult> {
         self.held_out
             .iter()
             .find(|(d, _)| *d == digit)
@@ -76,7 +77,7 @@ pub struct SeedResults {
     /// The `random_encoder` baseline.
     pub random_encoder: Option<RandomEncoder>,
     /// The `supervised` baseline.
-    pub supervised: Option<ProbeOutcome>,
+    pub supervised: Option<ProbeResult>,
 }
 
 impl SeedResults {
@@ -290,9 +291,9 @@ pub struct ReconstructionJson {
 #[derive(Clone, Debug, Serialize)]
 pub struct ClusteringJson {
     /// General model.
-    pub general: Option<Clustering>,
+    pub general: Option<ClusteringScores>,
     /// Anomaly model.
-    pub anomaly: Option<Clustering>,
+    pub anomaly: Option<ClusteringScores>,
 }
 
 /// Task 5 numbers of one held-out digit.
@@ -340,7 +341,7 @@ pub struct BaselinesJson {
     /// Random, unoptimised encoder.
     pub random_encoder: Option<RandomEncoder>,
     /// Trained end to end.
-    pub supervised: Option<ProbeOutcome>,
+    pub supervised: Option<ProbeResult>,
 }
 
 fn variant_json(v: &VariantResults) -> VariantJson {

@@ -5,8 +5,7 @@ use std::time::Instant;
 
 use ae_data::{fs::write_atomic, Dataset, DatasetName, Split, INPUT_DIM};
 use ae_models::{
-    backend, checkpoint, training, Autoencoder, Backend, EpochRecord, TrainingConfig,
-    TrainingObserver, Variant,
+    backend, training, Backend, EpochRecord, Model, TrainingConfig, TrainingObserver, Variant,
 };
 use anyhow::{bail, Context, Result};
 use rand::SeedableRng;
@@ -209,17 +208,18 @@ pub fn train_run(
     Ok(record)
 }
 
-/// Loads the trained model of a run directory.
-pub fn load_run(dir: &Path) -> Result<(RunRecord, Autoencoder)> {
+/// Loads the trained model of a run directory, in the backend that trained it.
+pub fn load_run(dir: &Path) -> Result<(RunRecord, Box<dyn Model>)> {
     let record: RunRecord = read_json(&dir.join(RECORD_FILE))?;
-    let mut rng = ChaCha8Rng::seed_from_u64(record.settings.seed);
-    let mut model = Autoencoder::new(
-        &record.settings.variant,
-        record.settings.latent_dim,
+    let settings = &record.settings;
+    let model: Box<dyn Model> = backend::load(
+        &settings.variant,
+        settings.latent_dim,
         INPUT_DIM,
-        &mut rng,
-    );
-    checkpoint::load_into(&mut model, &dir.join(CHECKPOINT_FILE))?;
+        settings.backend,
+        &dir.join(CHECKPOINT_FILE),
+    )
+    .with_context(|| format!("loading the model of {}", dir.display()))?;
     Ok((record, model))
 }
 

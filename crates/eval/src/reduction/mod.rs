@@ -62,7 +62,7 @@ pub enum ReductionError {
 }
 
 /// Latent codes placed in the plane, with how they got there.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reduced2d {
     /// One point per input code, in input order.
     pub points: Vec<[f32; 2]>,

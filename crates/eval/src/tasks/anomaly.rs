@@ -15,18 +15,21 @@
 use ae_data::LabelledImages;
 use ae_models::autoencoder::INFERENCE_CHUNK;
 use ae_models::loss::{bce_per_image, sigmoid};
-use ae_models::{Autoencoder, LatentMode};
+use ae_models::{LatentMode, Model};
 use rand::RngCore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::roc::{auc, roc_curve, RocCurve, RocError};
+use super::TaskError;
+use crate::roc::{auc, roc_curve, RocCurve};
 
 /// The digit left out of the anomaly models' training split.
 pub const ANOMALOUS_DIGIT: u8 = 1;
 
 /// How well the reconstruction error separates the anomalous digit from the rest.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyResult {
+    /// The anomalous digit (the positive class).
+    pub digit: u8,
     /// Area under the ROC curve of the BCE score, in [0, 1].
     pub auc: f64,
     /// The ROC curve of the BCE score.
@@ -44,29 +47,30 @@ pub struct AnomalyResult {
 /// reference's published score ([`published_scores`]) of the same reconstructions.
 ///
 /// One forward pass in chunks of [`INFERENCE_CHUNK`] images, drawing the VAE family's noise
-/// in the order [`Autoencoder::reconstruction_errors`] does, so the BCE scores are exactly
-/// its scores for the same `rng`.
+/// in the order [`Model::reconstruction_errors`] does, so the BCE scores are exactly its
+/// scores for the same `rng`.
 ///
 /// # Errors
-/// If the test set has no image of `anomalous_digit` or only such images, or a score is not
-/// finite.
+/// If the model fails, the test set has no image of `anomalous_digit` or only such images,
+/// or a score is not finite.
 pub fn anomaly_detection(
-    model: &mut Autoencoder,
+    model: &dyn Model,
     test: &LabelledImages,
     anomalous_digit: u8,
     rng: &mut dyn RngCore,
-) -> Result<AnomalyResult, RocError> {
-    let width = model.encoder.in_dim();
+) -> Result<AnomalyResult, TaskError> {
+    let width = model.input_dim();
     let (mut scores, mut published) = (Vec::new(), Vec::new());
     for chunk in test.images.pixels.chunks(INFERENCE_CHUNK * width) {
-        let z = model.latent_codes(chunk, LatentMode::Sampled, rng);
-        let mut logits = model.decode_logits(&z);
+        let z = model.latent_codes(chunk, LatentMode::Sampled, rng)?;
+        let mut logits = model.decode_logits(&z)?;
         scores.extend(bce_per_image(&logits, chunk, width));
         logits.iter_mut().for_each(|v| *v = sigmoid(*v));
         published.extend(published_scores(&logits, chunk, width));
     }
     let positive: Vec<bool> = test.labels.iter().map(|&l| l == anomalous_digit).collect();
     Ok(AnomalyResult {
+        digit: anomalous_digit,
         auc: auc(&scores, &positive)?,
         roc: roc_curve(&scores, &positive)?,
         published_auc: auc(&published, &positive)?,
@@ -104,7 +108,7 @@ pub fn published_scores(reconstructions: &[f32], inputs: &[f32], pixels: usize) 
 mod tests {
     use super::*;
     use ae_data::{Images, INPUT_DIM};
-    use ae_models::variants;
+    use ae_models::{backend, variants, Backend};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -130,7 +134,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let variant = variants::by_name("vae").unwrap();
         let width = INPUT_DIM;
-        let mut model = Autoencoder::new(&variant, 2, width, &mut rng);
+        let model = backend::build(&variant, 2, width, Backend::Fused, &mut rng).unwrap();
         let n = 40;
         let pixels: Vec<f32> = (0..n * width)
             .map(|i| ((i * 7919) % 101) as f32 / 100.0)
@@ -141,22 +145,27 @@ mod tests {
             labels: labels.clone(),
         };
         let result =
-            anomaly_detection(&mut model, &test, 1, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
+            anomaly_detection(&*model, &test, 1, &mut ChaCha8Rng::seed_from_u64(9)).unwrap();
+        assert_eq!(result.digit, 1);
         // The BCE scores are exactly reconstruction_errors' with the same noise.
-        let expected = model.reconstruction_errors(
-            &pixels,
-            LatentMode::Sampled,
-            &mut ChaCha8Rng::seed_from_u64(9),
-        );
+        let expected = model
+            .reconstruction_errors(
+                &pixels,
+                LatentMode::Sampled,
+                &mut ChaCha8Rng::seed_from_u64(9),
+            )
+            .unwrap();
         let positive: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
         assert_eq!(result.auc, auc(&expected, &positive).unwrap());
         assert_eq!(result.roc, roc_curve(&expected, &positive).unwrap());
         // The published score of the same (sampled) reconstructions.
-        let reconstructions = model.reconstruct(
-            &pixels,
-            LatentMode::Sampled,
-            &mut ChaCha8Rng::seed_from_u64(9),
-        );
+        let reconstructions = model
+            .reconstruct(
+                &pixels,
+                LatentMode::Sampled,
+                &mut ChaCha8Rng::seed_from_u64(9),
+            )
+            .unwrap();
         let published = published_scores(&reconstructions, &pixels, width);
         assert_eq!(result.published_auc, auc(&published, &positive).unwrap());
         assert_eq!(

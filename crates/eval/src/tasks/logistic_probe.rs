@@ -32,13 +32,13 @@
 use std::collections::VecDeque;
 
 use ae_data::INPUT_DIM;
-use ae_models::layout::to_columns;
-use ae_models::network::Network;
-use ae_models::{Autoencoder, LatentMode};
+use ae_models::classifier::DenseEncoder;
+use ae_models::{LatentMode, Model};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::probe::{ProbeData, BASELINE_LATENT_DIM};
+use super::TaskError;
 
 /// Settings of the converged probe.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -206,29 +206,34 @@ pub fn fit_logistic_probe(
 /// VAE family, Mean uses mu) for the three sets, then [`fit_logistic_probe`].
 ///
 /// # Errors
-/// As [`fit_logistic_probe`].
+/// If the model fails, or as [`fit_logistic_probe`].
 pub fn converged_probe(
-    model: &mut Autoencoder,
+    model: &dyn Model,
     data: &ProbeData<'_>,
     mode: LatentMode,
     config: &LogisticProbeConfig,
     rng: &mut dyn RngCore,
-) -> Result<LogisticProbeResult, ProbeError> {
-    let dim = model.latent_dim;
-    let train = model.latent_codes(&data.train.images.pixels, mode, rng);
-    let validation = model.latent_codes(&data.validation.images.pixels, mode, rng);
-    let test = model.latent_codes(&data.test.images.pixels, mode, rng);
-    fit_on_codes(data, [&train, &validation, &test], dim, config)
+) -> Result<LogisticProbeResult, TaskError> {
+    let dim = model.latent_dim();
+    let train = model.latent_codes(&data.train.images.pixels, mode, rng)?;
+    let validation = model.latent_codes(&data.validation.images.pixels, mode, rng)?;
+    let test = model.latent_codes(&data.test.images.pixels, mode, rng)?;
+    Ok(fit_on_codes(
+        data,
+        [&train, &validation, &test],
+        dim,
+        config,
+    )?)
 }
 
 /// The same protocol on the random_encoder baseline's features: a randomly initialised
 /// dense latent-20 encoder (drawn from `rng` exactly as [`super::random_encoder`] draws
-/// it) whose BatchNorm layers normalise with the 550 training images' own statistics (per
-/// layer, the mean and biased variance of its pre-normalisation activations over all 550
-/// images: what a training-mode pass over all of them at once computes), frozen and used in
-/// eval mode for all three sets. So the features are a fixed function of the image, the
-/// same for every set, unlike the reference's baseline whose statistics drift with the
-/// training batches.
+/// it) whose BatchNorm layers normalise with the 550 training images' own statistics
+/// ([`DenseEncoder::fit_batch_norm_statistics`]: per layer, the mean and biased variance of
+/// its pre-normalisation activations over all 550 images, what a training-mode pass over
+/// all of them at once computes), frozen and used in eval mode for all three sets. So the
+/// features are a fixed function of the image, the same for every set, unlike the
+/// reference's baseline whose statistics drift with the training batches.
 ///
 /// # Errors
 /// As [`fit_logistic_probe`].
@@ -237,12 +242,12 @@ pub fn converged_random_encoder(
     config: &LogisticProbeConfig,
     rng: &mut dyn RngCore,
 ) -> Result<LogisticProbeResult, ProbeError> {
-    let mut net = Network::dense_encoder(INPUT_DIM, BASELINE_LATENT_DIM, &mut &mut *rng);
-    set_batch_norm_statistics(&mut net, &data.train.images.pixels);
-    let dim = net.out_dim();
-    let train = net.infer(&data.train.images.pixels);
-    let validation = net.infer(&data.validation.images.pixels);
-    let test = net.infer(&data.test.images.pixels);
+    let mut encoder = DenseEncoder::new(INPUT_DIM, BASELINE_LATENT_DIM, rng);
+    encoder.fit_batch_norm_statistics(&data.train.images.pixels);
+    let dim = encoder.out_dim();
+    let train = encoder.encode(&data.train.images.pixels);
+    let validation = encoder.encode(&data.validation.images.pixels);
+    let test = encoder.encode(&data.test.images.pixels);
     fit_on_codes(data, [&train, &validation, &test], dim, config)
 }
 
@@ -260,37 +265,6 @@ fn fit_on_codes(
         &features(test, &data.test.labels),
         config,
     )
-}
-
-/// Sets every BatchNorm layer's running mean and variance to the mean and biased variance
-/// of its input over all rows of `images` (`[rows, in_dim]`), layer by layer, each layer's
-/// input computed in eval mode with the statistics already set.
-fn set_batch_norm_statistics(net: &mut Network, images: &[f32]) {
-    let n = images.len() / net.in_dim();
-    if n == 0 {
-        return;
-    }
-    let mut x = to_columns(images, n, net.in_dim());
-    for block in &mut net.blocks {
-        if let Some(bn) = &mut block.batch_norm {
-            let mut z = vec![0.0f32; block.linear.out_dim * n];
-            block.linear.forward(&x, n, &mut z);
-            for ((row, mean), var) in z
-                .chunks_exact(n)
-                .zip(&mut bn.running_mean)
-                .zip(&mut bn.running_var)
-            {
-                let m = row.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-                let v = row
-                    .iter()
-                    .map(|&v| (f64::from(v) - m) * (f64::from(v) - m))
-                    .sum::<f64>()
-                    / n as f64;
-                (*mean, *var) = (m as f32, v as f32);
-            }
-        }
-        x = block.forward(&x, n, false).to_vec();
-    }
 }
 
 fn check_config(config: &LogisticProbeConfig) -> Result<(), ProbeError> {

@@ -1,5 +1,7 @@
 //! The model-dependent downstream tasks of SPEC "Downstream tasks": pure functions that
-//! run a trained [`ae_models::Autoencoder`] on images and return plain result structs.
+//! run a trained model on images through the model interface ([`ae_models::Model`], so any
+//! backend) and return plain result structs. What a model can do (sample, draw its latent
+//! afresh) comes from its [`ae_models::Capabilities`].
 //!
 //! Nothing here prints or draws; [`crate::render`] turns the results into files. All
 //! randomness (the VAE family's `eps`, the vq prior, shuffles, initialisations) comes from
@@ -15,7 +17,7 @@ pub mod sampling;
 
 pub use anomaly::{anomaly_detection, published_scores, AnomalyResult, ANOMALOUS_DIGIT};
 pub use interpolation::{interpolate, INTERPOLATION_STEPS};
-pub use latent::{latent_codes, latent_structure, structure_of_codes, LatentStructure};
+pub use latent::{latent_structure, structure_of_codes, LatentStructure};
 pub use logistic_probe::{
     converged_probe, converged_random_encoder, fit_logistic_probe, Features, LogisticProbeConfig,
     LogisticProbeResult, ProbeError,
@@ -27,15 +29,24 @@ pub use probe::{
 pub use reconstruction::{reconstruction, ReconstructionResult, GRID_IMAGES};
 pub use sampling::{samples, SAMPLE_COUNT};
 
-use ae_models::{BottleneckKind, LatentMode};
+use ae_models::ModelError;
 
-/// Whether latent codes of `bottleneck` differ between calls in `mode`: only the
-/// variational bottleneck in [`LatentMode::Sampled`] draws fresh noise.
-pub(crate) fn is_stochastic(bottleneck: &BottleneckKind, mode: LatentMode) -> bool {
-    match bottleneck {
-        BottleneckKind::Variational { .. } => mode == LatentMode::Sampled,
-        BottleneckKind::Identity
-        | BottleneckKind::Sparse { .. }
-        | BottleneckKind::VectorQuantized { .. } => false,
-    }
+use crate::reduction::ReductionError;
+use crate::roc::RocError;
+
+/// Why a downstream task could not run on a model.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// The model failed (inputs of the wrong size, a tensor library error).
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The anomaly scores do not make a ROC curve.
+    #[error(transparent)]
+    Roc(#[from] RocError),
+    /// The latent codes could not be put in the plane.
+    #[error(transparent)]
+    Reduction(#[from] ReductionError),
+    /// The converged probe could not be fitted.
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
 }

@@ -11,17 +11,19 @@
 //! Accuracies here are exact fractions of correct predictions; the reference averaged
 //! per-batch accuracies of batches of 32, which can differ in the fourth decimal because
 //! of the last, smaller batch.
+//!
+//! This module holds the protocol; the frozen model is read through the model interface
+//! and the classifiers (the linear layer, the baselines' encoder, their Adam) are
+//! [`ae_models::classifier`]'s.
+
+use std::convert::Infallible;
 
 use ae_data::{LabelledImages, INPUT_DIM};
-use ae_models::layers::Linear;
-use ae_models::layout::{column_chunks, to_columns, to_rows};
-use ae_models::network::Network;
-use ae_models::optim::{Adam, AdamConfig};
-use ae_models::param::Param;
-use ae_models::{Autoencoder, LatentMode};
+use ae_models::classifier::{Classifier, DenseEncoder, EncoderTraining};
+use ae_models::{LatentMode, Model, ModelError};
 use rand::seq::SliceRandom;
 use rand::RngCore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Number of classes of the probe's output layer.
 pub const NUM_CLASSES: usize = 10;
@@ -29,11 +31,8 @@ pub const NUM_CLASSES: usize = 10;
 /// Latent size of the baselines' dense encoders (the general models' latent size).
 pub const BASELINE_LATENT_DIM: usize = 20;
 
-/// Rows per eval-mode forward pass when computing validation and test features.
-const EVAL_CHUNK: usize = 2048;
-
 /// Training settings of the probe and its baselines.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProbeConfig {
     /// Images per training batch.
     pub batch_size: usize,
@@ -69,7 +68,7 @@ pub struct ProbeData<'a> {
 }
 
 /// Outcome of one probe run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProbeResult {
     /// Test accuracy of the best-validation epoch's weights, in [0, 1].
     pub test_accuracy: f64,
@@ -210,56 +209,55 @@ fn argmax(row: &[f32]) -> usize {
 }
 
 /// The linear probe of SPEC task 6 on `model`'s encoder and bottleneck, frozen and in eval
-/// mode. The encoder outputs are computed once (the frozen encoder is deterministic); the
-/// bottleneck is applied anew at every training batch and every evaluation, so with
-/// [`LatentMode::Sampled`] the VAE family draws fresh noise each time, as the reference
-/// does. [`LatentMode::Mean`] gives the deterministic variant.
+/// mode. The encoder outputs are computed once (the frozen encoder is deterministic); for a
+/// stochastic latent in [`LatentMode::Sampled`] (the VAE family) the bottleneck is applied
+/// anew at every training batch and every evaluation, drawing fresh noise each time as the
+/// reference does; otherwise the codes are formed once. [`LatentMode::Mean`] gives the
+/// deterministic variant.
+///
+/// # Errors
+/// If the model fails (e.g. its input size is not the images').
 pub fn linear_probe(
-    model: &mut Autoencoder,
+    model: &dyn Model,
     data: &ProbeData<'_>,
     mode: LatentMode,
     config: &ProbeConfig,
     rng: &mut dyn RngCore,
-) -> ProbeResult {
-    let latent_dim = model.latent_dim;
-    let stochastic = super::is_stochastic(&model.variant.bottleneck, mode);
-    let encode =
-        |model: &mut Autoencoder, images: &LabelledImages| model.encode(&images.images.pixels);
+) -> Result<ProbeResult, ModelError> {
+    let latent_dim = model.latent_dim();
+    let encode = |images: &LabelledImages| model.encode(&images.images.pixels);
     let (train, validation, test) = (
-        encode(model, data.train),
-        encode(model, data.validation),
-        encode(model, data.test),
+        encode(data.train)?,
+        encode(data.validation)?,
+        encode(data.test)?,
     );
-    let encoded_dim = model.encoder.out_dim();
-    let mut source = if stochastic {
+    let inputs = if model.capabilities().is_stochastic(mode) {
         FrozenFeatures {
             model,
-            mode,
-            stochastic,
-            encoded_dim,
+            draw: Some(mode),
+            width: model.encoded_dim(),
             train,
             validation,
             test,
         }
     } else {
-        // Deterministic bottleneck: form the codes once.
-        let mut codes = |e: &[f32]| model.bottleneck_codes(e, mode, rng);
-        let (train, validation, test) = (codes(&train), codes(&validation), codes(&test));
+        let mut codes = |e: &[f32]| model.bottleneck(e, mode, rng);
+        let (train, validation, test) = (codes(&train)?, codes(&validation)?, codes(&test)?);
         FrozenFeatures {
             model,
-            mode,
-            stochastic,
-            encoded_dim: latent_dim,
+            draw: None,
+            width: latent_dim,
             train,
             validation,
             test,
         }
     };
-    train_probe(&mut source, latent_dim, data, config, rng)
+    let classifier = Classifier::linear(latent_dim, NUM_CLASSES, config.learning_rate, rng);
+    train_probe(classifier, &inputs, data, config, rng)
 }
 
 /// How the `random_encoder` baseline's BatchNorm layers compute validation and test features.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvalBatchNorm {
     /// Eval mode on the running statistics gathered by the training batches: what the
@@ -286,9 +284,7 @@ pub fn random_encoder(
     config: &ProbeConfig,
     rng: &mut dyn RngCore,
 ) -> ProbeResult {
-    let net = Network::dense_encoder(INPUT_DIM, BASELINE_LATENT_DIM, &mut &mut *rng);
-    let mut source = EncoderFeatures::new(net, false, eval_bn, data);
-    train_probe(&mut source, BASELINE_LATENT_DIM, data, config, rng)
+    on_dense_encoder(data, EncoderTraining::Unoptimised, eval_bn, config, rng)
 }
 
 /// The supervised baseline: a randomly initialised dense latent-20 encoder and the linear
@@ -300,169 +296,137 @@ pub fn supervised(
     config: &ProbeConfig,
     rng: &mut dyn RngCore,
 ) -> ProbeResult {
-    let net = Network::dense_encoder(INPUT_DIM, BASELINE_LATENT_DIM, &mut &mut *rng);
-    let mut source = EncoderFeatures::new(net, true, EvalBatchNorm::RunningStatistics, data);
-    train_probe(&mut source, BASELINE_LATENT_DIM, data, config, rng)
+    on_dense_encoder(
+        data,
+        EncoderTraining::Optimised,
+        EvalBatchNorm::RunningStatistics,
+        config,
+        rng,
+    )
 }
 
-/// Which evaluation set to form features for.
+/// The probe on a dense latent-20 encoder drawn from `rng`, the linear layer drawn next.
+fn on_dense_encoder(
+    data: &ProbeData<'_>,
+    training: EncoderTraining,
+    eval_bn: EvalBatchNorm,
+    config: &ProbeConfig,
+    rng: &mut dyn RngCore,
+) -> ProbeResult {
+    let encoder = DenseEncoder::new(INPUT_DIM, BASELINE_LATENT_DIM, rng);
+    let classifier =
+        Classifier::on_encoder(encoder, training, NUM_CLASSES, config.learning_rate, rng);
+    let Ok(result) = train_probe(classifier, &Images { eval_bn, data }, data, config, rng);
+    result
+}
+
+/// Which evaluation set to score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EvalSet {
     Validation,
     Test,
 }
 
-/// Where the probe's input features come from.
-trait FeatureSource {
-    /// Features of the training rows `indices` for one training step.
-    fn train_batch(&mut self, indices: &[usize], rng: &mut dyn RngCore) -> Vec<f32>;
-    /// Features of every image of an evaluation set.
-    fn eval_features(&mut self, set: EvalSet, rng: &mut dyn RngCore) -> Vec<f32>;
-    /// Back-propagates the features' gradient of the last training batch into the source's
-    /// parameters (only trainable sources).
-    fn backward(&mut self, _grad: &[f32], _n: usize) {}
-    /// Whether the source has parameters to train.
-    fn trainable(&self) -> bool {
-        false
-    }
-    /// The source's trainable parameters, always in the same order.
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        Vec::new()
-    }
-    /// Remembers the current state as the best epoch's.
-    fn keep_best(&mut self) {}
-    /// Returns to the state remembered by [`FeatureSource::keep_best`].
-    fn restore_best(&mut self) {}
+/// What the probe's classifier is fed.
+trait ProbeInputs {
+    /// Why inputs could not be formed.
+    type Error;
+    /// Inputs of the training rows `indices` for one training step.
+    fn train_batch(
+        &self,
+        indices: &[usize],
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f32>, Self::Error>;
+    /// The classifier's logits of every image of an evaluation set.
+    fn eval_logits(
+        &self,
+        classifier: &mut Classifier,
+        set: EvalSet,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f32>, Self::Error>;
 }
 
 /// Features of a frozen autoencoder: stored encoder outputs passed through the bottleneck
-/// on demand (stochastic), or stored latent codes (deterministic).
+/// on demand (a stochastic latent), or stored latent codes.
 struct FrozenFeatures<'m> {
-    model: &'m mut Autoencoder,
-    mode: LatentMode,
-    stochastic: bool,
+    model: &'m dyn Model,
+    /// The mode to draw codes in from the stored encoder outputs; `None` when the stored
+    /// rows are the codes.
+    draw: Option<LatentMode>,
     /// Width of the stored rows.
-    encoded_dim: usize,
+    width: usize,
     train: Vec<f32>,
     validation: Vec<f32>,
     test: Vec<f32>,
 }
 
-impl FeatureSource for FrozenFeatures<'_> {
-    fn train_batch(&mut self, indices: &[usize], rng: &mut dyn RngCore) -> Vec<f32> {
-        let rows = gather(&self.train, self.encoded_dim, indices);
-        if self.stochastic {
-            self.model.bottleneck_codes(&rows, self.mode, rng)
-        } else {
-            rows
+impl FrozenFeatures<'_> {
+    fn features(&self, rows: Vec<f32>, rng: &mut dyn RngCore) -> Result<Vec<f32>, ModelError> {
+        match self.draw {
+            Some(mode) => self.model.bottleneck(&rows, mode, rng),
+            None => Ok(rows),
         }
     }
+}
 
-    fn eval_features(&mut self, set: EvalSet, rng: &mut dyn RngCore) -> Vec<f32> {
+impl ProbeInputs for FrozenFeatures<'_> {
+    type Error = ModelError;
+
+    fn train_batch(
+        &self,
+        indices: &[usize],
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f32>, ModelError> {
+        self.features(gather(&self.train, self.width, indices), rng)
+    }
+
+    fn eval_logits(
+        &self,
+        classifier: &mut Classifier,
+        set: EvalSet,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<f32>, ModelError> {
         let rows = match set {
             EvalSet::Validation => &self.validation,
             EvalSet::Test => &self.test,
         };
-        if self.stochastic {
-            self.model.bottleneck_codes(rows, self.mode, rng)
-        } else {
-            rows.clone()
-        }
+        Ok(classifier.logits(&self.features(rows.clone(), rng)?))
     }
 }
 
-/// Features of a dense encoder run on the images: the baselines.
-struct EncoderFeatures<'d> {
-    net: Network,
-    trainable: bool,
+/// The images themselves, for a classifier with its own encoder: the baselines.
+struct Images<'d> {
     eval_bn: EvalBatchNorm,
-    train: &'d [f32],
-    validation: &'d [f32],
-    test: &'d [f32],
-    /// Input of the last training batch, for the backward pass.
-    batch: Vec<f32>,
-    best: Option<Network>,
+    data: &'d ProbeData<'d>,
 }
 
-impl<'d> EncoderFeatures<'d> {
-    fn new(net: Network, trainable: bool, eval_bn: EvalBatchNorm, data: &ProbeData<'d>) -> Self {
-        Self {
-            net,
-            trainable,
-            eval_bn,
-            train: &data.train.images.pixels,
-            validation: &data.validation.images.pixels,
-            test: &data.test.images.pixels,
-            batch: Vec::new(),
-            best: None,
-        }
-    }
-}
+impl ProbeInputs for Images<'_> {
+    type Error = Infallible;
 
-impl FeatureSource for EncoderFeatures<'_> {
-    fn train_batch(&mut self, indices: &[usize], _rng: &mut dyn RngCore) -> Vec<f32> {
-        let n = indices.len();
-        self.batch = to_columns(&gather(self.train, INPUT_DIM, indices), n, INPUT_DIM);
-        let out_dim = self.net.out_dim();
-        to_rows(self.net.forward(&self.batch, n, true), out_dim, n)
+    fn train_batch(
+        &self,
+        indices: &[usize],
+        _rng: &mut dyn RngCore,
+    ) -> Result<Vec<f32>, Infallible> {
+        Ok(gather(&self.data.train.images.pixels, INPUT_DIM, indices))
     }
 
-    fn eval_features(&mut self, set: EvalSet, _rng: &mut dyn RngCore) -> Vec<f32> {
+    fn eval_logits(
+        &self,
+        classifier: &mut Classifier,
+        set: EvalSet,
+        _rng: &mut dyn RngCore,
+    ) -> Result<Vec<f32>, Infallible> {
         let images = match set {
-            EvalSet::Validation => self.validation,
-            EvalSet::Test => self.test,
+            EvalSet::Validation => &self.data.validation.images.pixels,
+            EvalSet::Test => &self.data.test.images.pixels,
         };
-        let (chunk, train_mode) = match self.eval_bn {
-            EvalBatchNorm::RunningStatistics => (EVAL_CHUNK, false),
-            EvalBatchNorm::BatchStatistics { batch_size } => (batch_size.max(1), true),
-        };
-        let out_dim = self.net.out_dim();
-        let mut out = Vec::with_capacity(images.len() / INPUT_DIM * out_dim);
-        for (columns, n) in column_chunks(images, INPUT_DIM, chunk) {
-            out.extend(to_rows(
-                self.net.forward(&columns, n, train_mode),
-                out_dim,
-                n,
-            ));
-        }
-        out
-    }
-
-    fn backward(&mut self, grad: &[f32], n: usize) {
-        let grad = to_columns(grad, n, self.net.out_dim());
-        self.net.backward(&self.batch, &grad, n, false);
-    }
-
-    fn trainable(&self) -> bool {
-        self.trainable
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        if !self.trainable {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        for block in &mut self.net.blocks {
-            out.push(&mut block.linear.weight);
-            if let Some(bias) = &mut block.linear.bias {
-                out.push(bias);
+        Ok(match self.eval_bn {
+            EvalBatchNorm::RunningStatistics => classifier.logits(images),
+            EvalBatchNorm::BatchStatistics { batch_size } => {
+                classifier.logits_in_training_mode(images, batch_size)
             }
-            if let Some(bn) = &mut block.batch_norm {
-                out.push(&mut bn.gamma);
-                out.push(&mut bn.beta);
-            }
-        }
-        out
-    }
-
-    fn keep_best(&mut self) {
-        self.best = Some(self.net.clone());
-    }
-
-    fn restore_best(&mut self) {
-        if let Some(best) = self.best.take() {
-            self.net = best;
-        }
+        })
     }
 }
 
@@ -475,89 +439,47 @@ fn gather(rows: &[f32], width: usize, indices: &[usize]) -> Vec<f32> {
     out
 }
 
-/// Logits (`n x classes`) of the linear head on `n x in_dim` features (one row per sample;
-/// the layer itself works one column per sample).
-fn head_logits(head: &Linear, features: &[f32]) -> Vec<f32> {
-    let n = features.len() / head.in_dim;
-    let mut logits = vec![0.0; n * head.out_dim];
-    head.forward(&to_columns(features, n, head.in_dim), n, &mut logits);
-    to_rows(&logits, head.out_dim, n)
-}
-
-/// The shared training loop: a fresh `Linear(feature_dim, 10)`, Adam over the head (and the
-/// source's parameters if trainable), early stopping on validation accuracy, and the test
-/// accuracy of the best epoch's state.
-fn train_probe(
-    source: &mut dyn FeatureSource,
-    feature_dim: usize,
+/// The shared training loop: `classifier` trained on softmax cross-entropy, batches of the
+/// shuffled training rows, early stopping on validation accuracy, and the test accuracy of
+/// the best epoch's state.
+fn train_probe<I: ProbeInputs>(
+    mut classifier: Classifier,
+    inputs: &I,
     data: &ProbeData<'_>,
     config: &ProbeConfig,
     rng: &mut dyn RngCore,
-) -> ProbeResult {
+) -> Result<ProbeResult, I::Error> {
     assert!(config.batch_size > 0, "probe batch size must be positive");
     assert!(!data.train.is_empty(), "probe needs training images");
-    let mut head = Linear::new(feature_dim, NUM_CLASSES, true, &mut &mut *rng);
-    let mut adam = Adam::new(AdamConfig {
-        lr: config.learning_rate,
-        ..AdamConfig::default()
-    });
     let mut stopping = EarlyStopping::new(config.patience);
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let mut validation_accuracies = Vec::with_capacity(config.max_epochs);
-    let mut best_head = head.clone();
-    let (mut grad_logits, mut grad_features) = (Vec::new(), Vec::new());
+    let mut best = classifier.clone();
+    let mut grad_logits = Vec::new();
     for epoch in 1..=config.max_epochs {
         order.shuffle(rng);
         for indices in order.chunks(config.batch_size) {
-            let n = indices.len();
             let labels: Vec<u8> = indices.iter().map(|&i| data.train.labels[i]).collect();
-            let features = source.train_batch(indices, rng);
-            let logits = head_logits(&head, &features);
+            let logits = classifier.train_logits(&inputs.train_batch(indices, rng)?);
             softmax_cross_entropy(&logits, &labels, NUM_CLASSES, &mut grad_logits);
-            let grad_logit_columns = to_columns(&grad_logits, n, NUM_CLASSES);
-            head.backward_params(
-                &to_columns(&features, n, feature_dim),
-                &grad_logit_columns,
-                n,
-            );
-            if source.trainable() {
-                grad_features.resize(n * feature_dim, 0.0);
-                head.backward_input(&grad_logit_columns, n, &mut grad_features);
-                source.backward(&to_rows(&grad_features, feature_dim, n), n);
-            }
-            let mut params = source.params_mut();
-            params.push(&mut head.weight);
-            params.extend(head.bias.as_mut());
-            adam.step(&mut params);
+            classifier.step(&grad_logits);
         }
-        let features = source.eval_features(EvalSet::Validation, rng);
-        let val_accuracy = accuracy(
-            &head_logits(&head, &features),
-            &data.validation.labels,
-            NUM_CLASSES,
-        );
+        let logits = inputs.eval_logits(&mut classifier, EvalSet::Validation, rng)?;
+        let val_accuracy = accuracy(&logits, &data.validation.labels, NUM_CLASSES);
         validation_accuracies.push(val_accuracy);
         match stopping.update(epoch, val_accuracy) {
-            Decision::Improved => {
-                best_head = head.clone();
-                source.keep_best();
-            }
+            // The best epoch's state, BatchNorm statistics included, as its checkpoint holds.
+            Decision::Improved => best = classifier.clone(),
             Decision::Continue => {}
             Decision::Stop => break,
         }
     }
-    source.restore_best();
-    let features = source.eval_features(EvalSet::Test, rng);
-    let test_accuracy = accuracy(
-        &head_logits(&best_head, &features),
-        &data.test.labels,
-        NUM_CLASSES,
-    );
-    ProbeResult {
-        test_accuracy,
+    let logits = inputs.eval_logits(&mut best, EvalSet::Test, rng)?;
+    Ok(ProbeResult {
+        test_accuracy: accuracy(&logits, &data.test.labels, NUM_CLASSES),
         best_epoch: stopping.best_epoch().unwrap_or(0),
         validation_accuracies,
-    }
+    })
 }
 
 #[cfg(test)]

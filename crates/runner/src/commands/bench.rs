@@ -1,11 +1,11 @@
-//! `bakeoff bench`: training throughput per variant and per phase of the step.
+//! `bakeoff bench`: training throughput per variant, through the model interface's training
+//! step (forward, loss, backward, optimizer) in either backend.
 
 use std::time::{Duration, Instant};
 
 use ae_data::INPUT_DIM;
-use ae_models::optim::{Adam, AdamConfig};
-use ae_models::{variants, Autoencoder};
-use anyhow::Result;
+use ae_models::{backend, variants, Backend, TrainingConfig};
+use anyhow::{Context, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -18,6 +18,10 @@ pub struct BenchArgs {
     /// Variants to measure (default: all).
     #[arg(long)]
     pub variant: Vec<String>,
+    /// Backend to measure: `fused` or `autograd` (default: each variant's own, fused where it
+    /// has it).
+    #[arg(long)]
+    pub backend: Option<Backend>,
     /// Latent size.
     #[arg(long, default_value_t = 20)]
     pub latent: usize,
@@ -41,16 +45,37 @@ const WARMUP_BATCHES: usize = 5;
 
 /// Runs `bakeoff bench` and prints a Markdown table.
 pub fn run(args: &BenchArgs) -> Result<()> {
-    let (_, dataset) = super::load(&args.data)?;
-    let split = ae_data::split(dataset.train.len(), 42);
-    let train = dataset.train.images.select(&split.train).pixels;
-    let rows = train.len() / INPUT_DIM;
-    let batches = args.batches.unwrap_or(rows / args.batch_size);
     let names = if args.variant.is_empty() {
         variants::names()
     } else {
         args.variant.clone()
     };
+    // Check the variants and backends before spending time on loading the data.
+    let runs = names
+        .iter()
+        .map(|name| {
+            let variant = variants::by_name(name)?;
+            let backend = args
+                .backend
+                .unwrap_or_else(|| Backend::default_for(&variant));
+            anyhow::ensure!(
+                backend.supports(&variant),
+                "backend: `{backend}` does not implement variant `{name}` (use `autograd`)"
+            );
+            Ok((variant, backend))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    anyhow::ensure!(args.batch_size > 0, "batch_size: must be at least 1");
+    let (_, dataset) = super::load(&args.data)?;
+    let split = ae_data::split(dataset.train.len(), 42);
+    let train = dataset.train.images.select(&split.train).pixels;
+    let rows = train.len() / INPUT_DIM;
+    anyhow::ensure!(
+        rows >= args.batch_size,
+        "batch_size: {} is more than the {rows} training images",
+        args.batch_size
+    );
+    let batches = args.batches.unwrap_or(rows / args.batch_size);
     println!(
         "threads: {}, batch {}, {} batches per repeat, best of {} repeats, latent {}",
         rayon_threads(),
@@ -60,60 +85,53 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         args.latent
     );
     println!();
-    println!("| variant | samples/s | forward ms/batch | backward ms/batch | optimizer ms/batch |");
-    println!("|---|---:|---:|---:|---:|");
-    for name in names {
-        let variant = variants::by_name(&name)?;
+    println!("| variant | backend | samples/s | ms/batch |");
+    println!("|---|---|---:|---:|");
+    for (variant, backend) in runs {
         let mut rng = ChaCha8Rng::seed_from_u64(42);
-        let mut model = Autoencoder::new(&variant, args.latent, INPUT_DIM, &mut rng);
+        let mut model = backend::build(&variant, args.latent, INPUT_DIM, backend, &mut rng)?;
         // A staged variant is timed in its last stage (outer layers frozen), as
         // scripts/pytorch_step_bench.py times it.
-        model.set_stage(model.num_stages());
-        let mut adam = Adam::new(AdamConfig::default());
+        let config = TrainingConfig {
+            batch_size: args.batch_size,
+            ..TrainingConfig::default()
+        };
+        model.begin_epoch(config.epochs, &config)?;
         let mut order: Vec<usize> = (0..rows).collect();
         order.shuffle(&mut rng);
         let mut batches_of_indices = order.chunks_exact(args.batch_size).cycle();
         let mut batch = Vec::with_capacity(args.batch_size * INPUT_DIM);
-        let mut step = |times: &mut [Duration; 3]| {
+        let mut step = || -> Result<Duration> {
             let indices = batches_of_indices.next().expect("cycle never ends");
             batch.clear();
             for &i in indices {
                 batch.extend_from_slice(&train[i * INPUT_DIM..(i + 1) * INPUT_DIM]);
             }
-            let t0 = Instant::now();
-            model.forward_train(&batch, indices.len(), &mut rng);
-            let t1 = Instant::now();
-            model.backward();
-            let t2 = Instant::now();
-            adam.step(&mut model.params_mut());
-            let t3 = Instant::now();
-            times[0] += t1 - t0;
-            times[1] += t2 - t1;
-            times[2] += t3 - t2;
+            let start = Instant::now();
+            model
+                .train_step(&batch, &mut rng)
+                .with_context(|| format!("training step of {} ({backend})", variant.name))?;
+            Ok(start.elapsed())
         };
         for _ in 0..WARMUP_BATCHES {
-            step(&mut [Duration::ZERO; 3]);
+            step()?;
         }
-        let mut best: Option<[Duration; 3]> = None;
+        let mut best: Option<Duration> = None;
         for _ in 0..args.repeats {
-            let mut times = [Duration::ZERO; 3];
+            let mut total = Duration::ZERO;
             for _ in 0..batches {
-                step(&mut times);
+                total += step()?;
             }
-            let total = |t: &[Duration; 3]| t.iter().sum::<Duration>();
-            if best.is_none_or(|b| total(&times) < total(&b)) {
-                best = Some(times);
+            if best.is_none_or(|b| total < b) {
+                best = Some(total);
             }
         }
-        let times = best.expect("at least one repeat");
-        let total: Duration = times.iter().sum();
-        let ms = |d: Duration| d.as_secs_f64() * 1e3 / batches as f64;
+        let total = best.expect("at least one repeat");
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {backend} | {:.0} | {:.2} |",
+            variant.name,
             (batches * args.batch_size) as f64 / total.as_secs_f64(),
-            ms(times[0]),
-            ms(times[1]),
-            ms(times[2])
+            total.as_secs_f64() * 1e3 / batches as f64,
         );
     }
     Ok(())

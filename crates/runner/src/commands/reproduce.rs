@@ -57,8 +57,8 @@ pub struct ReproduceArgs {
     /// Print the Slurm scripts instead of submitting them.
     #[arg(long)]
     pub dry_run: bool,
-    /// Run nothing: write the tables, figures and report from the results recorded so far
-    /// (a study still under way; the report lists the jobs without a result).
+    /// Run nothing: write the tables, figures and report anew from the results recorded so
+    /// far (a study still under way; the report lists the jobs without a result).
     #[arg(long, conflicts_with_all = ["retrain", "dry_run"])]
     pub no_run: bool,
     /// Wait up to this many seconds for another process's lock on the results directory
@@ -130,9 +130,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let mut failures = Vec::new();
     let mut jobs_run = 0;
     if args.no_run {
-        let pending = plan.pending(&cache).iter().filter(|&&p| p).count();
+        let missing = plan.jobs.iter().filter(|j| !cache.has_result(j)).count();
         println!(
-            "running nothing; {pending} of {} jobs have no result",
+            "running nothing; {missing} of {} jobs have no result",
             plan.jobs.len()
         );
     } else if args.executor == ExecutorKind::Slurm {
@@ -200,7 +200,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         && out.join("results.json").is_file();
     // Rerendering after any job ran, even one whose key did not change, keeps the report
     // honest when a result was recomputed by hand (deleted) or after a code change.
-    if report_current && jobs_run == 0 && !args.retrain {
+    if report_current && jobs_run == 0 && !args.retrain && !args.no_run {
         println!("report up to date: {}", out.join("report.md").display());
     } else {
         let metadata = RunMetadata::collect(

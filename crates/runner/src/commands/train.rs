@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ae_models::bottleneck::LatentMode;
-use ae_models::TrainingConfig;
+use ae_models::{Backend, TrainingConfig};
 use anyhow::Result;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -30,6 +30,10 @@ pub struct TrainArgs {
     /// Batch size (the study uses 256).
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
+    /// Backend that trains it: `fused` or `autograd` (default: fused where the variant has
+    /// it, autograd otherwise).
+    #[arg(long)]
+    pub backend: Option<Backend>,
     /// Seed of the split and of all random draws.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -53,6 +57,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let name: ae_data::DatasetName = args.data.dataset.parse()?;
     let variant = ae_models::variants::by_name(&args.variant)?;
     let mut settings = RunSettings::new(variant, args.latent, name, args.seed);
+    if let Some(backend) = args.backend {
+        settings.backend = backend;
+    }
     settings.exclude_digit = args.exclude_digit;
     settings.train_subset = args.train_subset;
     settings.training = TrainingConfig {
@@ -63,7 +70,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     settings.validate()?;
     let (_, dataset) = super::load(&args.data)?;
     let rows = crate::run::training_rows(&settings, &dataset);
-    let label = format!("{} latent {}", settings.variant.name, settings.latent_dim);
+    let label = format!(
+        "{} latent {} ({})",
+        settings.variant.name, settings.latent_dim, settings.backend
+    );
     let mut bar = TrainingBar::new(
         &label,
         args.epochs,
@@ -75,7 +85,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     bar.finish();
     let (_, model) = load_run(&args.out)?;
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-    let test = model.evaluate(&dataset.test.images.pixels, LatentMode::Sampled, &mut rng);
+    let test = model.evaluate(&dataset.test.images.pixels, LatentMode::Sampled, &mut rng)?;
     let last = record.epochs.last().expect("at least one epoch");
     println!(
         "{label}: {} epochs in {:.1}s ({:.0} samples/s); final train loss {:.3}, validation {:.3}; test BCE {:.3}",

@@ -2,23 +2,21 @@
 //! `supervised` (encoder and linear layer trained end to end).
 
 use ae_eval::tasks::{
-    EvalBatchNorm, LogisticProbeConfig, LogisticProbeResult, ProbeConfig, ProbeData,
+    EvalBatchNorm, LogisticProbeConfig, LogisticProbeResult, ProbeConfig, ProbeData, ProbeResult,
 };
 use anyhow::Result;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use super::linear_probe::ProbeOutcome;
-
 /// Result of the `random_encoder` job. The reference outcome's fields sit at the top level
 /// of the JSON (flattened), beside `converged`, so the file also reads as a plain
-/// [`ProbeOutcome`].
+/// [`ProbeResult`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RandomEncoder {
     /// The reference protocol: BatchNorm of the unoptimised encoder in training mode while
     /// the linear layer learns, running statistics for evaluation.
     #[serde(flatten)]
-    pub reference: ProbeOutcome,
+    pub reference: ProbeResult,
     /// The converged probe on the same random encoder's features (BatchNorm on the training
     /// images' statistics, frozen).
     pub converged: LogisticProbeResult,
@@ -37,7 +35,7 @@ pub fn random_encoder<R: RngCore + Clone>(
 ) -> Result<RandomEncoder> {
     let mut same_encoder = rng.clone();
     let reference =
-        ae_eval::tasks::random_encoder(data, EvalBatchNorm::RunningStatistics, config, rng).into();
+        ae_eval::tasks::random_encoder(data, EvalBatchNorm::RunningStatistics, config, rng);
     let converged =
         ae_eval::tasks::converged_random_encoder(data, converged_config, &mut same_encoder)?;
     Ok(RandomEncoder {
@@ -51,8 +49,8 @@ pub fn supervised(
     data: &ProbeData<'_>,
     config: &ProbeConfig,
     rng: &mut dyn RngCore,
-) -> ProbeOutcome {
-    ae_eval::tasks::supervised(data, config, rng).into()
+) -> ProbeResult {
+    ae_eval::tasks::supervised(data, config, rng)
 }
 
 #[cfg(test)]
@@ -60,9 +58,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn random_encoder_result_reads_back_and_as_a_probe_outcome() {
+    fn random_encoder_result_reads_back_and_as_a_probe_result() {
         let result = RandomEncoder {
-            reference: ProbeOutcome {
+            reference: ProbeResult {
                 test_accuracy: 0.4364,
                 best_epoch: 2,
                 validation_accuracies: vec![0.41, 0.44, 0.43],
@@ -82,7 +80,7 @@ mod tests {
             result
         );
         assert_eq!(
-            serde_json::from_value::<ProbeOutcome>(json).unwrap(),
+            serde_json::from_value::<ProbeResult>(json).unwrap(),
             result.reference
         );
     }

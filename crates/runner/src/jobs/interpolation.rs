@@ -1,7 +1,7 @@
 //! Task 3 jobs: frames between two test images' encodings, decoded by the general model.
 
 use ae_data::{LabelledImages, IMAGE_SIDE};
-use ae_models::{Autoencoder, LatentMode};
+use ae_models::{LatentMode, Model};
 use anyhow::{ensure, Result};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -21,8 +21,11 @@ pub struct Interpolation {
 
 /// Interpolates from test image `from` to `to` in `steps` frames, the latent formed as the
 /// reference does ([`LatentMode::Sampled`]).
+///
+/// # Errors
+/// If an image is outside the test set, or the model fails.
 pub fn run(
-    model: &mut Autoencoder,
+    model: &dyn Model,
     test: &LabelledImages,
     from: usize,
     to: usize,
@@ -41,7 +44,7 @@ pub fn run(
         steps,
         LatentMode::Sampled,
         rng,
-    );
+    )?;
     Ok(Interpolation {
         from: (from, test.labels[from]),
         to: (to, test.labels[to]),

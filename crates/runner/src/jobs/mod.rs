@@ -12,7 +12,7 @@ pub mod samples;
 pub mod train;
 
 use ae_data::{Dataset, LabelledImages};
-use ae_models::{Autoencoder, TrainingObserver};
+use ae_models::{Model, TrainingObserver};
 use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -113,8 +113,9 @@ pub struct JobContext<'a> {
 }
 
 impl JobContext<'_> {
-    /// The trained model of `job`'s `index`-th dependency (a training job).
-    fn model(&self, job: &Job, index: usize) -> Result<Autoencoder> {
+    /// The trained model of `job`'s `index`-th dependency (a training job), in the backend
+    /// that trained it.
+    fn model(&self, job: &Job, index: usize) -> Result<Box<dyn Model>> {
         let dep = &self.plan.jobs[job.deps[index]];
         let Task::Train { run } = &dep.task else {
             anyhow::bail!("{} depends on {}, which trains nothing", job.name, dep.name);
@@ -137,18 +138,18 @@ pub fn run_job(
     let value = match &job.task {
         Task::Train { run } => serde_json::to_value(train::run(ctx, run, observer)?)?,
         Task::Reconstruction { .. } => {
-            let mut model = ctx.model(job, 0)?;
-            serde_json::to_value(reconstruction::run(&mut model, &data.test, &mut rng))?
+            let model = ctx.model(job, 0)?;
+            serde_json::to_value(reconstruction::run(&*model, &data.test, &mut rng)?)?
         }
         Task::Samples { count, .. } => {
-            let mut model = ctx.model(job, 0)?;
-            serde_json::to_value(samples::run(&mut model, *count, &mut rng)?)?
+            let model = ctx.model(job, 0)?;
+            serde_json::to_value(samples::run(&*model, *count, &mut rng)?)?
         }
         Task::Interpolation {
             from, to, steps, ..
         } => {
-            let mut model = ctx.model(job, 0)?;
-            let result = interpolation::run(&mut model, &data.test, *from, *to, *steps, &mut rng)?;
+            let model = ctx.model(job, 0)?;
+            let result = interpolation::run(&*model, &data.test, *from, *to, *steps, &mut rng)?;
             serde_json::to_value(result)?
         }
         Task::LatentStructure {
@@ -156,10 +157,10 @@ pub fn run_job(
             reduction,
             ..
         } => {
-            let mut model = ctx.model(job, 0)?;
+            let model = ctx.model(job, 0)?;
             let seed = job.rng_seed();
             let result = latent_structure::run(
-                &mut model,
+                &*model,
                 &data.test,
                 *max_points,
                 *reduction,
@@ -169,13 +170,13 @@ pub fn run_job(
             serde_json::to_value(result)?
         }
         Task::AnomalyRoc { digit, .. } => {
-            let mut model = ctx.model(job, 0)?;
-            serde_json::to_value(anomaly_roc::run(&mut model, &data.test, *digit, &mut rng)?)?
+            let model = ctx.model(job, 0)?;
+            serde_json::to_value(anomaly_roc::run(&*model, &data.test, *digit, &mut rng)?)?
         }
         Task::LinearProbe { probe, .. } => {
-            let mut model = ctx.model(job, 0)?;
+            let model = ctx.model(job, 0)?;
             let result = linear_probe::run(
-                &mut model,
+                &*model,
                 &data.probe_data(job.seed)?,
                 &probe.config(),
                 &probe.converged_config(),

@@ -1,7 +1,7 @@
 //! Task 2 jobs: images decoded from the general model's prior (sampling variants only).
 
 use ae_data::IMAGE_SIDE;
-use ae_models::Autoencoder;
+use ae_models::Model;
 use anyhow::Result;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -15,10 +15,10 @@ pub struct Samples {
     pub images: Pixels,
 }
 
-/// Draws `count` samples; an error for variants that cannot sample (the plan never asks).
-pub fn run(model: &mut Autoencoder, count: usize, rng: &mut dyn RngCore) -> Result<Samples> {
-    let images = ae_eval::tasks::samples(model, count, rng)
-        .ok_or_else(|| anyhow::anyhow!("variant `{}` cannot sample", model.variant.name))?;
+/// Draws `count` samples; an error for a model that cannot sample (the plan never asks).
+pub fn run(model: &dyn Model, count: usize, rng: &mut dyn RngCore) -> Result<Samples> {
+    let images = ae_eval::tasks::samples(model, count, rng)?
+        .ok_or_else(|| anyhow::anyhow!("variant `{}` cannot sample", model.variant().name))?;
     Ok(Samples {
         images: Pixels::from_unit(&images, IMAGE_SIDE),
     })
