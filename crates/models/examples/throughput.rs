@@ -1,6 +1,6 @@
-//! Training throughput of one variant in both backends, `bakeoff bench`-style: batches of
-//! random images through `TrainableModel::train_step` (forward, backward, Adam), best of a
-//! few timed repeats after a warm-up.
+//! Training throughput of one variant in each backend that implements it, `bakeoff
+//! bench`-style: batches of random images through `TrainableModel::train_step` (forward,
+//! backward, every optimizer's update), best of a few timed repeats after a warm-up.
 //!
 //! `cargo run --release -p ae-models --example throughput -- [variant] [batches] [repeats]`
 
@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{name}, latent 20, batch {BATCH}, {batches} batches per repeat, best of {repeats}");
     println!("| backend | samples/s |");
     println!("|---|---:|");
-    for b in Backend::ALL {
+    for b in Backend::ALL.into_iter().filter(|b| b.supports(&variant)) {
         let mut rng = ChaCha8Rng::seed_from_u64(42);
         let mut model = backend::build(&variant, 20, 1024, b, &mut rng)?;
         for batch in pool.iter().cycle().take(WARMUP) {

@@ -1,9 +1,11 @@
 //! The backends behind the model interface, and building a variant's model in one of them.
 //!
 //! `fused` is the hand-written engine ([`crate::Autoencoder`]): fast, for the variants it
-//! implements. `autograd` ([`crate::autograd::AutogradModel`]) is candle-nn with automatic
-//! differentiation: every variant, written from its description. Both draw their initial
-//! weights and every random number from the caller's seeded RNG, in the same order.
+//! implements. `autograd` is candle-nn with automatic differentiation: every variant, the
+//! study's nine written from their description ([`crate::autograd::AutogradModel`]) and the
+//! families by their own modules ([`crate::family::Family`]). Both backends draw their
+//! initial weights and every random number from the caller's seeded RNG, in the same order
+//! where both implement a variant.
 
 use std::fmt;
 use std::path::Path;
@@ -41,17 +43,20 @@ impl Backend {
         }
     }
 
-    /// Whether this backend implements `variant`.
+    /// Whether this backend implements `variant`: the autograd backend every variant built
+    /// from parts and every registered family, the fused engine the variants built from
+    /// parts it has.
     pub fn supports(self, variant: &Variant) -> bool {
-        match self {
-            Self::Autograd => true,
-            Self::Fused => has_fused(variant),
+        match (self, &variant.family) {
+            (Self::Autograd, None) => true,
+            (Self::Autograd, Some(_)) => variant.registered_family().is_some(),
+            (Self::Fused, family) => family.is_none() && has_fused(variant),
         }
     }
 
     /// The backend a variant trains with unless told otherwise: fused where it exists.
     pub fn default_for(variant: &Variant) -> Self {
-        if has_fused(variant) {
+        if Self::Fused.supports(variant) {
             Self::Fused
         } else {
             Self::Autograd
@@ -94,7 +99,7 @@ impl FromStr for Backend {
 
 /// Builds `variant` at `latent_dim` for images of `input_dim` pixels in `backend`, drawing
 /// the initial weights from `rng` (PyTorch's default initialisation; the same draws in
-/// either backend).
+/// either backend). A family variant is validated, then built by its family.
 pub fn build(
     variant: &Variant,
     latent_dim: usize,
@@ -115,6 +120,17 @@ pub fn build(
             input_dim,
             &mut &mut *rng,
         )),
+        Backend::Autograd if variant.family.is_some() => {
+            variant.validate().map_err(ModelError::InvalidVariant)?;
+            let family = variant.registered_family().expect("supported: registered");
+            (family.build)(
+                variant,
+                latent_dim,
+                input_dim,
+                &crate::autograd::device()?,
+                rng,
+            )?
+        }
         Backend::Autograd => Box::new(AutogradModel::new(
             variant,
             latent_dim,
@@ -168,5 +184,39 @@ mod tests {
         }
         let vanilla = crate::variants::by_name("vanilla").unwrap();
         assert_eq!(Backend::default_for(&vanilla), Backend::Fused);
+    }
+
+    #[test]
+    fn families_are_autograd_only_and_unknown_ones_unsupported() {
+        let families: Vec<_> = crate::variants::all()
+            .into_iter()
+            .filter(|v| v.family.is_some())
+            .collect();
+        assert!(!families.is_empty());
+        for v in &families {
+            assert!(!Backend::Fused.supports(v), "{}", v.name);
+            assert_eq!(Backend::default_for(v), Backend::Autograd, "{}", v.name);
+        }
+        let mut unknown = families[0].clone();
+        unknown.family.as_mut().unwrap().name = "nonesuch".into();
+        assert!(!Backend::Autograd.supports(&unknown));
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let err = build(&unknown, 2, 16, Backend::Autograd, &mut rng).unwrap_err();
+        assert!(err.to_string().contains("has no autograd"), "{err}");
+        let err = build(&families[0], 2, 16, Backend::Fused, &mut rng).unwrap_err();
+        assert!(err.to_string().contains("has no fused"), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_family_variant_is_an_error_naming_the_setting() {
+        let mut v = crate::variants::by_name("contractive").unwrap();
+        v.family
+            .as_mut()
+            .unwrap()
+            .settings
+            .insert("lambda".into(), -1.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let err = build(&v, 2, 16, Backend::Autograd, &mut rng).unwrap_err();
+        assert!(err.to_string().contains("`lambda`"), "{err}");
     }
 }

@@ -7,7 +7,10 @@
 //! buffers are reused between steps, and Adam updates weights in place. The `autograd`
 //! backend ([`autograd::AutogradModel`]) is candle-nn with automatic differentiation and
 //! implements every variant from its description. `tests/fused_equals_autograd.rs` checks
-//! that the two agree on losses, gradients, BatchNorm statistics and Adam updates.
+//! that the two agree on losses, gradients, BatchNorm statistics and Adam updates. Families
+//! of autoencoders with new mechanisms ([`family`]: contractive, tied weights, adversarial,
+//! Wasserstein, k-sparse) are one module each in [`variants`], written for the autograd
+//! backend on the shared pieces of [`autograd::parts`].
 
 pub mod autoencoder;
 pub mod autograd;
@@ -15,6 +18,7 @@ pub mod backend;
 pub mod bottleneck;
 pub mod checkpoint;
 pub mod classifier;
+pub mod family;
 mod fused;
 pub mod layers;
 pub mod layout;
@@ -39,6 +43,7 @@ pub const ENGINE_VERSION: u32 = 2;
 pub use autoencoder::{Autoencoder, Losses};
 pub use backend::Backend;
 pub use bottleneck::{BottleneckKind, LatentMode};
+pub use family::{Family, FamilySpec};
 pub use model::{Capabilities, LossTerms, Model, ModelError, TrainableModel};
 pub use training::{train, EpochRecord, TrainError, TrainingConfig, TrainingObserver};
 pub use variant::{NetworkKind, Schedule, Variant};

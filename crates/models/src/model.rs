@@ -30,6 +30,18 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// Encodes and decodes only: no prior, a deterministic latent.
+    pub const NONE: Self = Self {
+        can_sample: false,
+        stochastic_latent: false,
+    };
+
+    /// Samples from a prior; a deterministic latent.
+    pub const SAMPLES: Self = Self {
+        can_sample: true,
+        stochastic_latent: false,
+    };
+
     /// Whether latent codes formed in `mode` differ between calls.
     pub fn is_stochastic(&self, mode: LatentMode) -> bool {
         self.stochastic_latent && mode == LatentMode::Sampled
@@ -99,6 +111,17 @@ pub enum ModelError {
         /// The row width the model needs.
         width: usize,
     },
+    /// A family variant lacks a setting its family reads (it was not validated).
+    #[error("variant `{variant}` has no setting `{setting}`")]
+    MissingSetting {
+        /// The variant's name.
+        variant: String,
+        /// The setting.
+        setting: String,
+    },
+    /// The variant is not one the backend can build (see [`Variant::validate`]).
+    #[error("invalid variant: {0}")]
+    InvalidVariant(String),
     /// A checkpoint could not be read or written.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),

@@ -1,9 +1,12 @@
-//! A bakeoff variant as data: a name plus network kind, bottleneck, schedule and input noise.
+//! A bakeoff variant as data: a name plus network kind, bottleneck, schedule, input noise
+//! and, outside the study's nine, the autoencoder family that builds it.
 
 use serde::{Deserialize, Serialize};
 
 use crate::bottleneck::BottleneckKind;
-use crate::model::Capabilities;
+use crate::family::{Family, FamilySpec};
+use crate::model::{Capabilities, ModelError};
+use crate::variants;
 
 /// Which encoder/decoder pair a variant uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,21 +45,85 @@ pub struct Variant {
     /// Standard deviation of the Gaussian input noise applied in training only (the input
     /// is clipped back to [0, 1]; the loss targets the clean input).
     pub input_noise: Option<f32>,
+    /// The autoencoder family that builds it (autograd backend only), with the family's
+    /// settings; `None` for a variant built from the parts above, as the study's nine are.
+    /// Absent from the serialised form when `None`, so those variants serialise (and key
+    /// their cached results) as before families existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<FamilySpec>,
 }
 
 impl Variant {
-    /// What its models can do (the same in every backend).
+    /// What its models can do (the same in every backend): its family's, or its
+    /// bottleneck's. An unregistered family, which [`Variant::validate`] rejects, can do
+    /// nothing beyond encoding and decoding.
     pub fn capabilities(&self) -> Capabilities {
-        self.bottleneck.capabilities()
+        match &self.family {
+            None => self.bottleneck.capabilities(),
+            Some(spec) => {
+                variants::family(&spec.name).map_or(Capabilities::NONE, |f| f.capabilities)
+            }
+        }
     }
 
-    /// Whether the variant can draw samples from a prior over its latent space.
-    pub fn can_sample(&self) -> bool {
-        self.capabilities().can_sample
+    /// The dense variant `name` built by the family of that name with `settings` (identity
+    /// bottleneck, joint schedule, no input noise: the family owns the latent and the
+    /// training).
+    pub fn of_family(name: &str, description: &str, settings: &[(&str, f64)]) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            network: NetworkKind::Dense,
+            bottleneck: BottleneckKind::Identity,
+            schedule: Schedule::Joint,
+            input_noise: None,
+            family: Some(FamilySpec::new(name, settings)),
+        }
     }
 
-    /// Checks the combination is one the engine can train.
+    /// The registered family that builds it, if it names one.
+    pub fn registered_family(&self) -> Option<&'static Family> {
+        variants::family(&self.family.as_ref()?.name)
+    }
+
+    /// The value of its family's setting `name`.
+    pub fn setting(&self, name: &str) -> Result<f64, ModelError> {
+        self.family
+            .as_ref()
+            .and_then(|spec| spec.settings.get(name).copied())
+            .ok_or_else(|| ModelError::MissingSetting {
+                variant: self.name.clone(),
+                setting: name.to_string(),
+            })
+    }
+
+    /// Checks the combination is one the engine can train: a registered family with valid
+    /// settings that owns the latent (identity bottleneck, joint schedule), or parts that fit.
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(spec) = &self.family {
+            let family = variants::family(&spec.name).ok_or_else(|| {
+                format!(
+                    "variant `{}`: unknown family `{}`; known families: {}",
+                    self.name,
+                    spec.name,
+                    variants::families()
+                        .iter()
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            if self.bottleneck != BottleneckKind::Identity || self.schedule != Schedule::Joint {
+                return Err(format!(
+                    "variant `{}`: family `{}` forms its own latent code and trains jointly; \
+                     its bottleneck must be identity and its schedule joint",
+                    self.name, spec.name
+                ));
+            }
+            family
+                .check(spec)
+                .map_err(|e| format!("variant `{}`: {e}", self.name))?;
+        }
         if self.schedule == Schedule::GreedyLayerwise
             && (self.network != NetworkKind::Dense || self.bottleneck != BottleneckKind::Identity)
         {

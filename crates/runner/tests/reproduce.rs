@@ -514,3 +514,64 @@ fn fresh_runs_with_the_same_seed_give_identical_csvs() {
     reproduce(&out);
     assert_same_tables(fresh_run(), &out);
 }
+
+/// The families' variants, read off the registry (a family added later is tested too).
+fn family_variants() -> Vec<String> {
+    ae_models::variants::all()
+        .into_iter()
+        .filter(|v| v.family.is_some())
+        .map(|v| v.name)
+        .collect()
+}
+
+#[test]
+fn every_family_runs_through_every_task_in_the_autograd_backend() {
+    let families = family_variants();
+    assert!(families.len() >= 4, "{families:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let quick = std::fs::read_to_string(workspace().join(QUICK)).unwrap();
+    let start = quick.find("variants = [").unwrap();
+    let end = start + quick[start..].find(']').unwrap() + 1;
+    let listed = families
+        .iter()
+        .map(|f| format!("\"{f}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let experiment_text = format!(
+        "{}variants = [{listed}]{}",
+        &quick[..start],
+        &quick[end..]
+    )
+    .replace("seeds = [42, 43]", "seeds = [42]")
+    .replace("digits = [1, 7]", "digits = [1]");
+    let experiment = dir.path().join("families.toml");
+    std::fs::write(&experiment, experiment_text).unwrap();
+    let out = dir.path().join("families");
+
+    let done = jobs_done(&run_ok(reproduce_command_with(&experiment, &out)));
+    for family in &families {
+        let variant = ae_models::variants::by_name(family).unwrap();
+        for task in ae_runner::task_table::DOWNSTREAM.iter() {
+            let applies = (task.applies)(&variant.capabilities());
+            let job = format!("seed42/{}", task.name(family, 1));
+            assert_eq!(done.contains(&job), applies, "{job} in {done:?}");
+        }
+        for run in ["latent20", "latent2_without1"] {
+            let record = out.join(format!("checkpoints/seed42/{family}_{run}/record.json"));
+            let record = std::fs::read_to_string(&record).unwrap();
+            assert!(record.contains("\"autograd\""), "{record}");
+        }
+    }
+    // Every family has a finite row in each per-variant table.
+    for table in ["reconstruction", "anomaly", "probe", "clustering"] {
+        let rows = text(&csv(&out, table));
+        for family in &families {
+            let row = rows
+                .lines()
+                .find(|l| l.starts_with(&format!("{family},42,")))
+                .unwrap_or_else(|| panic!("{family} missing from {table}.csv:\n{rows}"));
+            let first: f64 = row.split(',').nth(2).unwrap().parse().unwrap();
+            assert!(first.is_finite(), "{table}: {row}");
+        }
+    }
+}

@@ -62,17 +62,8 @@ impl TensorBottleneck {
             },
             BottleneckKind::VectorQuantized { num_codes, beta } => {
                 let shape = [latent_dim, num_codes];
-                uniform_var(
-                    varmap,
-                    CODEBOOK_KEY,
-                    &shape,
-                    1.0 / num_codes as f32,
-                    device,
-                    rng,
-                )?;
-                let codebook = varmap.data().lock().expect("var map lock")[CODEBOOK_KEY]
-                    .as_tensor()
-                    .clone();
+                let bound = 1.0 / num_codes as f32;
+                let codebook = uniform_var(varmap, CODEBOOK_KEY, &shape, bound, device, rng)?;
                 Self::VectorQuantized {
                     codebook,
                     beta: f64::from(beta),

@@ -8,6 +8,7 @@
 
 pub mod bottleneck;
 pub mod network;
+pub mod parts;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,7 +23,7 @@ use self::network::{decoder_spec, encoder_spec, Network};
 use crate::autoencoder::{Losses, INFERENCE_CHUNK};
 use crate::backend::Backend;
 use crate::bottleneck::LatentMode;
-use crate::checkpoint::{self, io_error, CheckpointError};
+use crate::checkpoint::CheckpointError;
 use crate::model::{check_rows, Capabilities, LossTerms, Model, ModelError, TrainableModel};
 use crate::noise;
 use crate::training::{stage_of_epoch, TrainingConfig};
@@ -71,6 +72,12 @@ impl AutogradModel {
         device: &Device,
         rng: &mut dyn RngCore,
     ) -> Result<Self, ModelError> {
+        if let Some(family) = &variant.family {
+            return Err(ModelError::InvalidVariant(format!(
+                "variant `{}` is built by its family `{}` (see `backend::build`)",
+                variant.name, family.name
+            )));
+        }
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
         let encoded_dim = variant.bottleneck.encoded_dim(latent_dim);
@@ -103,7 +110,7 @@ impl AutogradModel {
 
     /// Every tensor (parameters and BatchNorm buffers) by checkpoint key.
     pub fn vars(&self) -> HashMap<String, Var> {
-        self.varmap.data().lock().expect("var map lock").clone()
+        parts::vars(&self.varmap)
     }
 
     /// Number of stages of the variant's schedule.
@@ -225,20 +232,14 @@ impl AutogradModel {
         )?)
     }
 
-    /// Runs `f` over `x` in chunks of [`INFERENCE_CHUNK`] rows of `width`, each chunk as an
-    /// `[n, width]` tensor, collecting the rows of the results.
+    /// Runs `f` over `x` in chunks of [`INFERENCE_CHUNK`] rows of `width`.
     fn by_chunks(
         &self,
         x: &[f32],
         width: usize,
-        mut f: impl FnMut(&Tensor) -> candle_core::Result<Tensor>,
+        f: impl FnMut(&Tensor) -> candle_core::Result<Tensor>,
     ) -> Result<Vec<f32>, ModelError> {
-        let mut out = Vec::new();
-        for chunk in x.chunks(INFERENCE_CHUNK * width) {
-            let t = Tensor::from_slice(chunk, (chunk.len() / width, width), &self.device)?;
-            out.extend(f(&t)?.flatten_all()?.to_vec1::<f32>()?);
-        }
-        Ok(out)
+        parts::by_chunks(&self.device, x, width, f)
     }
 }
 
@@ -263,12 +264,13 @@ struct StageBlocks {
 
 /// Element-wise BCE of `sigmoid(logits)` against `target` in the stable form
 /// `relu(l) - l t + ln(1 + exp(-|l|))`.
-fn bce_sum(logits: &Tensor, target: &Tensor) -> candle_core::Result<Tensor> {
+pub fn bce_sum(logits: &Tensor, target: &Tensor) -> candle_core::Result<Tensor> {
     let softplus = (logits.abs()?.neg()?.exp()? + 1.0)?.log()?;
     (logits.relu()? - (logits * target)?)? + softplus
 }
 
-fn scalar(t: &Tensor) -> Result<f64, ModelError> {
+/// The value of a scalar tensor.
+pub fn scalar(t: &Tensor) -> Result<f64, ModelError> {
     Ok(f64::from(t.to_dtype(DType::F32)?.to_scalar::<f32>()?))
 }
 
@@ -298,14 +300,7 @@ impl Model for AutogradModel {
     }
 
     fn network_param_count(&self) -> usize {
-        self.vars()
-            .iter()
-            .filter(|(name, _)| {
-                (name.starts_with("encoder.") || name.starts_with("decoder."))
-                    && !name.contains(".running_")
-            })
-            .map(|(_, v)| v.elem_count())
-            .sum()
+        parts::network_param_count(&self.varmap)
     }
 
     fn encode(&self, x: &[f32]) -> Result<Vec<f32>, ModelError> {
@@ -367,25 +362,11 @@ impl Model for AutogradModel {
     }
 
     fn save(&self, path: &Path) -> Result<(), CheckpointError> {
-        let tensors: HashMap<String, Tensor> = self
-            .vars()
-            .into_iter()
-            .map(|(name, var)| Ok((name, var.as_tensor().to_device(&Device::Cpu)?)))
-            .collect::<candle_core::Result<_>>()
-            .map_err(|e| io_error(path, e))?;
-        checkpoint::write_tensors(&tensors, path)
+        parts::save_vars(&self.varmap, path)
     }
 
     fn load(&mut self, path: &Path) -> Result<(), CheckpointError> {
-        let tensors = checkpoint::read_tensors(path)?;
-        for (name, var) in self.vars() {
-            let value = checkpoint::tensor(&tensors, &name, var.dims(), path)?;
-            value
-                .to_device(&self.device)
-                .and_then(|v| var.set(&v))
-                .map_err(|e| io_error(path, e))?;
-        }
-        Ok(())
+        parts::load_vars(&self.varmap, &self.device, path)
     }
 }
 

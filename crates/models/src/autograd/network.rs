@@ -27,7 +27,8 @@ pub struct BlockSpec {
 }
 
 impl BlockSpec {
-    fn hidden(in_dim: usize, out_dim: usize) -> Self {
+    /// A hidden dense block: bias-free linear map, BatchNorm, ReLU.
+    pub fn hidden(in_dim: usize, out_dim: usize) -> Self {
         Self {
             in_dim,
             out_dim,
@@ -36,13 +37,23 @@ impl BlockSpec {
         }
     }
 
-    fn affine(in_dim: usize, out_dim: usize, relu: bool) -> Self {
+    /// A linear map with bias, and a ReLU if `relu`.
+    pub fn affine(in_dim: usize, out_dim: usize, relu: bool) -> Self {
         Self {
             in_dim,
             out_dim,
             batch_norm: false,
             relu,
         }
+    }
+
+    /// A multi-layer perceptron through `widths`: linear maps with biases, a ReLU after
+    /// each but the last.
+    pub fn mlp(widths: &[usize]) -> Vec<Self> {
+        let last = widths.len().saturating_sub(2);
+        (widths.windows(2).enumerate())
+            .map(|(i, w)| Self::affine(w[0], w[1], i < last))
+            .collect()
     }
 }
 
@@ -76,7 +87,8 @@ pub fn decoder_spec(kind: NetworkKind, latent_dim: usize, output_dim: usize) -> 
     }
 }
 
-/// Adds a variable `name` drawn from U(-bound, bound) on the host to `varmap`.
+/// Adds a variable `name` drawn from U(-bound, bound) on the host to `varmap` and returns
+/// its tensor.
 pub fn uniform_var(
     varmap: &VarMap,
     name: &str,
@@ -84,15 +96,16 @@ pub fn uniform_var(
     bound: f32,
     device: &Device,
     rng: &mut dyn RngCore,
-) -> Result<()> {
+) -> Result<Tensor> {
     let values = Param::uniform(shape.to_vec(), bound, rng).value;
     let var = Var::from_tensor(&Tensor::from_vec(values, shape, device)?)?;
+    let tensor = var.as_tensor().clone();
     varmap
         .data()
         .lock()
         .expect("no thread panics while holding the var map")
         .insert(name.to_string(), var);
-    Ok(())
+    Ok(tensor)
 }
 
 /// One block as a candle-nn module.
@@ -114,22 +127,29 @@ impl Block {
         rng: &mut dyn RngCore,
     ) -> Result<Self> {
         let bound = 1.0 / (spec.in_dim as f32).sqrt();
-        let prefix = vb.prefix();
-        let linear_vb = vb.pp("linear");
-        let device = vb.device();
-        uniform_var(
-            varmap,
-            &format!("{prefix}.linear.weight"),
-            &[spec.out_dim, spec.in_dim],
-            bound,
-            device,
-            rng,
-        )?;
-        if !spec.batch_norm {
-            let name = format!("{prefix}.linear.bias");
-            uniform_var(varmap, &name, &[spec.out_dim], bound, device, rng)?;
-        }
-        let linear = candle_nn::linear_b(spec.in_dim, spec.out_dim, !spec.batch_norm, linear_vb)?;
+        let name = format!("{}.linear.weight", vb.prefix());
+        let shape = [spec.out_dim, spec.in_dim];
+        let weight = uniform_var(varmap, &name, &shape, bound, vb.device(), rng)?;
+        Self::with_weight(spec, weight, varmap, vb, rng)
+    }
+
+    /// Builds the block around a given linear weight (`[out_dim, in_dim]`; a tied decoder
+    /// passes the transpose of an encoder block's), drawing only the bias, as [`Block::new`]
+    /// draws it, and adding BatchNorm.
+    pub fn with_weight(
+        spec: BlockSpec,
+        weight: Tensor,
+        varmap: &VarMap,
+        vb: VarBuilder,
+        rng: &mut dyn RngCore,
+    ) -> Result<Self> {
+        let bound = 1.0 / (spec.in_dim as f32).sqrt();
+        let (name, shape) = (format!("{}.linear.bias", vb.prefix()), [spec.out_dim]);
+        let bias = if spec.batch_norm {
+            None
+        } else {
+            Some(uniform_var(varmap, &name, &shape, bound, vb.device(), rng)?)
+        };
         let batch_norm = if spec.batch_norm {
             let config = BatchNormConfig {
                 eps: f64::from(BN_EPS),
@@ -142,10 +162,43 @@ impl Block {
             None
         };
         Ok(Self {
-            linear,
+            linear: Linear::new(weight, bias),
             batch_norm,
             relu: spec.relu,
         })
+    }
+
+    /// The linear map's weight, `[out_dim, in_dim]`.
+    pub fn weight(&self) -> &Tensor {
+        self.linear.weight()
+    }
+
+    /// The block's output and its slope: the derivative of each output with respect to the
+    /// linear map's output (`[n, out_dim]`), with BatchNorm's statistics held fixed (the
+    /// batch's in training, as [`ModuleT::forward_t`] normalises with them; the running ones
+    /// otherwise). Locally the block is `slope * (W x) + c`, so a network's Jacobian is the
+    /// product of `diag(slope) W` over its blocks. ReLU's slope at 0 is 0, as in PyTorch.
+    pub fn forward_with_slope(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let h = self.linear.forward(x)?;
+        let mut slope = h.ones_like()?;
+        let mut out = h.clone();
+        if let Some(bn) = &self.batch_norm {
+            let var = if train {
+                // The biased batch variance BatchNorm normalises with.
+                h.broadcast_sub(&h.mean_keepdim(0)?)?.sqr()?.mean(0)?
+            } else {
+                bn.running_var().clone()
+            };
+            let (gamma, _) = bn.weight_and_bias().expect("blocks build affine BatchNorm");
+            let scale = (gamma / (var + f64::from(BN_EPS))?.sqrt()?)?;
+            slope = slope.broadcast_mul(&scale)?;
+            out = bn.forward_t(&h, train)?;
+        }
+        if self.relu {
+            out = out.relu()?;
+            slope = (slope * out.gt(0f32)?.to_dtype(out.dtype())?)?;
+        }
+        Ok((out, slope))
     }
 }
 
@@ -185,9 +238,32 @@ impl Network {
         Ok(Self { blocks })
     }
 
+    /// A network of the given blocks.
+    pub fn from_blocks(blocks: Vec<Block>) -> Self {
+        Self { blocks }
+    }
+
     /// Number of blocks.
     pub fn depth(&self) -> usize {
         self.blocks.len()
+    }
+
+    /// The blocks, input side first.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+
+    /// The output of every block in turn and each block's slope (see
+    /// [`Block::forward_with_slope`]).
+    pub fn forward_with_slopes(&self, x: &Tensor, train: bool) -> Result<(Tensor, Vec<Tensor>)> {
+        let mut h = x.clone();
+        let mut slopes = Vec::with_capacity(self.depth());
+        for block in &self.blocks {
+            let (out, slope) = block.forward_with_slope(&h, train)?;
+            slopes.push(slope);
+            h = out;
+        }
+        Ok((h, slopes))
     }
 
     /// Runs the blocks in `active`. In training (`train`), only blocks for which `trainable`
@@ -246,6 +322,13 @@ mod tests {
         );
         let shallow = encoder_spec(NetworkKind::Shallow, 1024, 2);
         assert_eq!(shallow, [BlockSpec::affine(1024, 2, true)]);
+        let mlp = BlockSpec::mlp(&[2, 8, 8, 1]);
+        let relus: Vec<bool> = mlp.iter().map(|b| b.relu).collect();
+        assert_eq!(
+            (mlp[2].in_dim, mlp[2].out_dim, relus),
+            (8, 1, vec![true, true, false])
+        );
+        assert!(mlp.iter().all(|b| !b.batch_norm));
         let dense = decoder_spec(NetworkKind::Dense, 2, 1024);
         assert!(dense[0].batch_norm && dense[0].relu);
         assert!(!dense[2].batch_norm && !dense[2].relu);

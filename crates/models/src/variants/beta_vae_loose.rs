@@ -12,5 +12,6 @@ pub fn variant() -> Variant {
         bottleneck: BottleneckKind::Variational { beta: 0.5 },
         schedule: Schedule::Joint,
         input_noise: None,
+        family: None,
     }
 }

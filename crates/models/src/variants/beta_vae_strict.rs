@@ -12,5 +12,6 @@ pub fn variant() -> Variant {
         bottleneck: BottleneckKind::Variational { beta: 2.0 },
         schedule: Schedule::Joint,
         input_noise: None,
+        family: None,
     }
 }

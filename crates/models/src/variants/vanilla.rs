@@ -12,5 +12,6 @@ pub fn variant() -> Variant {
         bottleneck: BottleneckKind::Identity,
         schedule: Schedule::Joint,
         input_noise: None,
+        family: None,
     }
 }

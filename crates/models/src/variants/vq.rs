@@ -12,5 +12,6 @@ pub fn variant() -> Variant {
         bottleneck: BottleneckKind::VectorQuantized { num_codes: 512, beta: 1.0 },
         schedule: Schedule::Joint,
         input_noise: None,
+        family: None,
     }
 }

@@ -1,0 +1,177 @@
+//! Autoencoder families written for the autograd backend: what a family module declares to
+//! the registry ([`Family`]: name, capabilities, settings, builder) and what a variant says
+//! to choose one ([`FamilySpec`]: the family's name and its settings, as data).
+
+use std::collections::BTreeMap;
+
+use candle_core::Device;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Capabilities, ModelError, TrainableModel};
+use crate::variant::Variant;
+
+/// Everything a family module uses, in one import.
+pub mod prelude {
+    pub use candle_core::{Device, Tensor};
+    pub use candle_nn::ModuleT;
+    pub use rand::RngCore;
+
+    pub use crate::autograd::parts::{FamilyModel, Objective, ParamGroup, Parts};
+    pub use crate::family::{Family, Setting};
+    pub use crate::model::{Capabilities, LossTerms, ModelError, TrainableModel};
+    pub use crate::training::TrainingConfig;
+    pub use crate::variant::Variant;
+
+    /// A result whose error is a [`ModelError`] unless said otherwise.
+    pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+}
+
+/// Which family builds a variant, with the family's settings; serialised with the variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilySpec {
+    /// The family's registered name.
+    pub name: String,
+    /// Its settings by name (every one the family declares, no other).
+    #[serde(default)]
+    pub settings: BTreeMap<String, f64>,
+}
+
+impl FamilySpec {
+    /// The family `name` with `settings`.
+    pub fn new(name: &str, settings: &[(&str, f64)]) -> Self {
+        Self {
+            name: name.to_string(),
+            settings: settings.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
+        }
+    }
+}
+
+/// One setting a family reads from its variant.
+#[derive(Debug)]
+pub struct Setting {
+    /// Its key in [`FamilySpec::settings`].
+    pub name: &'static str,
+    /// The values it accepts, in words ("at least 0").
+    pub rule: &'static str,
+    /// Whether a value is one of them.
+    pub valid: fn(f64) -> bool,
+}
+
+impl Setting {
+    /// The setting `name`, whose valid values `valid` accepts and `rule` describes.
+    pub const fn new(name: &'static str, rule: &'static str, valid: fn(f64) -> bool) -> Self {
+        Self { name, rule, valid }
+    }
+}
+
+/// Builds a family's model for a variant at a latent size, for images of an input size, on a
+/// device, drawing every initial weight from the RNG.
+pub type Builder = fn(
+    &Variant,
+    usize,
+    usize,
+    &Device,
+    &mut dyn RngCore,
+) -> Result<Box<dyn TrainableModel>, ModelError>;
+
+/// A registered family: one module under `variants/` declares it as `pub static FAMILY`.
+#[derive(Debug)]
+pub struct Family {
+    /// The name variants choose it by.
+    pub name: &'static str,
+    /// What its models can do, decided here once.
+    pub capabilities: Capabilities,
+    /// The settings it reads.
+    pub settings: &'static [Setting],
+    /// Its builder (the autograd backend calls it for a validated variant).
+    pub build: Builder,
+}
+
+impl Family {
+    /// Checks that `spec` gives every declared setting a valid value and no other setting.
+    pub fn check(&self, spec: &FamilySpec) -> Result<(), String> {
+        for setting in self.settings {
+            match spec.settings.get(setting.name) {
+                None => return Err(format!("setting `{}` is missing", setting.name)),
+                Some(&v) if !(v.is_finite() && (setting.valid)(v)) => {
+                    return Err(format!(
+                        "setting `{}` must be {}, got {v}",
+                        setting.name, setting.rule
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        match spec
+            .settings
+            .keys()
+            .find(|k| self.settings.iter().all(|s| s.name != k.as_str()))
+        {
+            Some(unknown) => Err(format!(
+                "family `{}` has no setting `{unknown}`; its settings: {}",
+                self.name,
+                self.settings
+                    .iter()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_model(
+        _: &Variant,
+        _: usize,
+        _: usize,
+        _: &Device,
+        _: &mut dyn RngCore,
+    ) -> Result<Box<dyn TrainableModel>, ModelError> {
+        unreachable!("check never builds")
+    }
+
+    static TOY: Family = Family {
+        name: "toy",
+        capabilities: Capabilities {
+            can_sample: false,
+            stochastic_latent: false,
+        },
+        settings: &[Setting::new("weight", "at least 0", |v| v >= 0.0)],
+        build: no_model,
+    };
+
+    #[test]
+    fn settings_are_checked_by_name_and_rule() {
+        assert_eq!(
+            TOY.check(&FamilySpec::new("toy", &[("weight", 0.5)])),
+            Ok(())
+        );
+        let missing = TOY.check(&FamilySpec::new("toy", &[])).unwrap_err();
+        assert!(missing.contains("`weight` is missing"), "{missing}");
+        let negative = TOY.check(&FamilySpec::new("toy", &[("weight", -1.0)]));
+        assert!(negative.unwrap_err().contains("at least 0, got -1"));
+        let nan = TOY.check(&FamilySpec::new("toy", &[("weight", f64::NAN)]));
+        assert!(nan.unwrap_err().contains("got NaN"));
+        let extra = TOY.check(&FamilySpec::new("toy", &[("weight", 1.0), ("lr", 1.0)]));
+        let extra = extra.unwrap_err();
+        assert!(
+            extra.contains("no setting `lr`") && extra.contains("weight"),
+            "{extra}"
+        );
+    }
+
+    #[test]
+    fn a_spec_serialises_its_settings_in_key_order() {
+        let spec = FamilySpec::new("toy", &[("b", 2.0), ("a", 1.0)]);
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(json, r#"{"name":"toy","settings":{"a":1.0,"b":2.0}}"#);
+        assert_eq!(serde_json::from_str::<FamilySpec>(&json).unwrap(), spec);
+    }
+}
