@@ -121,3 +121,18 @@ fn capabilities_are_the_familys_and_hold() {
         assert_eq!(a, b, "{}", v.name);
     }
 }
+
+/// The README's "Adding a variant" shows `wasserstein.rs` whole (its tests left out): the
+/// copy must be the module as it is.
+#[test]
+fn the_readme_shows_the_wasserstein_module_as_it_is() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let module =
+        std::fs::read_to_string(root.join("crates/models/src/variants/wasserstein.rs")).unwrap();
+    let shown = module.split("#[cfg(test)]").next().unwrap().trim_end();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```rust\n{shown}\n```")),
+        "README.md's copy of wasserstein.rs is out of date"
+    );
+}

@@ -363,9 +363,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "- Total compute: {} (sum of the wall times of all {} jobs, whenever each ran)",
+        "- Total compute: {} (sum of the wall times of the {} jobs with a result, whenever each ran)",
         human_duration(m.total_job_seconds),
-        r.jobs.len()
+        r.jobs.iter().filter(|j| j.seconds.is_some()).count()
     );
     let _ = writeln!(
         out,

@@ -687,7 +687,8 @@ fn verdict(ok: Option<bool>) -> Cell {
 /// One comparison with a published number: our summary over the seeds beside it.
 fn compared(ours: &[f64], reference: f64, decimals: usize) -> Vec<Cell> {
     let s = summarize(ours);
-    let range = ae_eval::stats::range(ours);
+    // One seed has no range to speak of: the cell is empty, not "no".
+    let range = ae_eval::stats::range(ours).filter(|_| ours.len() >= 2);
     vec![
         s.map_or(Cell::Missing, |s| Cell::Text(mean_pm(&s, decimals))),
         Cell::Fixed(reference, decimals),
@@ -782,7 +783,7 @@ pub fn comparison(results: &StudyResults) -> Table {
              pre-fix anomaly score) beside the reference's published numbers (one seed). \
              Differences are our mean minus the reference; \"in seed range\" says whether the \
              published number lies between our lowest and highest seed, \"within 2 sd\" whether \
-             it lies within our mean ± 2 sample sd (needs two seeds). {}{source}",
+             it lies within our mean ± 2 sample sd (both need two seeds). {}{source}",
             seeds_note(results)
         ),
         columns,
@@ -824,6 +825,20 @@ pub fn deterministic_table_names() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_published_number_is_placed_in_the_seed_range_only_from_two_seeds() {
+        // Two seeds 1 and 3: mean 2, sd sqrt(2); 2.5 is inside the range and within 2 sd.
+        let two = compared(&[1.0, 3.0], 2.5, 2);
+        assert_eq!(two[2], Cell::Fixed(-0.5, 2));
+        assert_eq!(two[3], Cell::Text("yes".into()));
+        assert_eq!(two[4], Cell::Text("yes".into()));
+        assert_eq!(compared(&[1.0, 3.0], 3.5, 2)[3], Cell::Text("no".into()));
+        // One seed: a difference, but no range and no sd.
+        let one = compared(&[1.0], 1.0, 2);
+        assert_eq!(one[2], Cell::Fixed(0.0, 2));
+        assert_eq!((&one[3], &one[4]), (&Cell::Missing, &Cell::Missing));
+    }
 
     fn table() -> Table {
         Table {
