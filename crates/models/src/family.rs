@@ -17,7 +17,7 @@ pub mod prelude {
     pub use candle_nn::ModuleT;
     pub use rand::RngCore;
 
-    pub use crate::autograd::parts::{FamilyModel, Objective, ParamGroup, Parts};
+    pub use crate::autograd::parts::{FamilyModel, Objective, OneAdam, ParamGroup, Parts};
     pub use crate::family::{Family, Setting};
     pub use crate::model::{Capabilities, LossTerms, ModelError, TrainableModel};
     pub use crate::training::TrainingConfig;

@@ -18,8 +18,9 @@ use crate::autoencoder::{Losses, INFERENCE_CHUNK};
 use crate::backend::Backend;
 use crate::bottleneck::{standard_normal_prior, LatentMode};
 use crate::checkpoint::{self, io_error, CheckpointError};
-use crate::model::{check_rows, Capabilities, LossTerms, Model, ModelError};
+use crate::model::{check_rows, Capabilities, LossTerms, Model, ModelError, TrainableModel};
 use crate::noise;
+use crate::training::TrainingConfig;
 use crate::variant::Variant;
 
 /// Builds a decoder from its block specs, given the encoder, the var map, a builder under
@@ -277,10 +278,75 @@ impl ParamGroup {
     }
 }
 
+/// A family trained the plain way: one Adam (weight decay 0) over the encoder and decoder,
+/// a fresh one per training, one step per batch down the family's
+/// [`FamilyModel::objective`]. A family with other optimizers or a schedule implements
+/// [`TrainableModel`] itself instead (`adversarial.rs`, `k_sparse.rs`).
+#[derive(Debug)]
+pub struct OneAdam<F> {
+    family: F,
+    adam: ParamGroup,
+}
+
+impl<F: FamilyModel> OneAdam<F> {
+    /// `family`, to be trained by one Adam.
+    pub fn new(family: F) -> Self {
+        Self {
+            family,
+            adam: ParamGroup::new(ParamGroup::AUTOENCODER),
+        }
+    }
+}
+
+impl<F: FamilyModel> FamilyModel for OneAdam<F> {
+    fn parts(&self) -> &Parts {
+        self.family.parts()
+    }
+
+    fn latent(&self, e: &Tensor) -> candle_core::Result<Tensor> {
+        self.family.latent(e)
+    }
+
+    fn objective(
+        &self,
+        x: &Tensor,
+        train: bool,
+        rng: &mut dyn RngCore,
+    ) -> Result<Objective, ModelError> {
+        self.family.objective(x, train, rng)
+    }
+
+    fn sample_latents(
+        &self,
+        n: usize,
+        rng: &mut dyn RngCore,
+    ) -> Result<Option<Vec<f32>>, ModelError> {
+        FamilyModel::sample_latents(&self.family, n, rng)
+    }
+}
+
+impl<F: FamilyModel> TrainableModel for OneAdam<F> {
+    fn begin_epoch(&mut self, _epoch: usize, config: &TrainingConfig) -> Result<usize, ModelError> {
+        self.adam.begin(self.family.parts(), config.learning_rate)?;
+        Ok(1)
+    }
+
+    fn train_step(&mut self, x: &[f32], rng: &mut dyn RngCore) -> Result<LossTerms, ModelError> {
+        let parts = self.family.parts();
+        let objective = self.family.objective(&parts.batch(x)?, true, rng)?;
+        self.adam.minimize(parts, &objective.total()?)?;
+        objective.terms()
+    }
+
+    fn end_training(&mut self) {
+        self.adam.end();
+    }
+}
+
 /// An autograd family's model: its [`Parts`] and what it does differently from a plain
 /// autoencoder. Every implementation is a [`Model`] (encode, bottleneck, decode, validation
-/// loss, save and load come from here); the family implements [`crate::TrainableModel`]
-/// itself, owning its optimizers and its schedule.
+/// loss, save and load come from here); training comes from [`OneAdam`], or the family
+/// implements [`TrainableModel`] itself, owning its optimizers and its schedule.
 pub trait FamilyModel: Send + std::fmt::Debug {
     /// The encoder, decoder and var map.
     fn parts(&self) -> &Parts;

@@ -28,7 +28,7 @@ pub static FAMILY: Family = Family {
     settings: &[Setting::new("lambda", "at least 0", |v| v >= 0.0)],
     build: |variant, latent_dim, input_dim, device, rng| {
         let parts = Parts::new(variant, latent_dim, input_dim, device, rng)?;
-        Ok(Box::new(Contractive::new(parts)?))
+        Ok(Box::new(OneAdam::new(Contractive::new(parts)?)))
     },
 };
 
@@ -49,23 +49,17 @@ pub fn jacobian_norms(encoder: &Network, slopes: &[Tensor]) -> candle_core::Resu
     (p.matmul(&gram)? * &p)?.reshape((n, ()))?.sum(1)
 }
 
-/// The contractive autoencoder and its optimizer.
+/// The contractive autoencoder (trained by one Adam: [`OneAdam`]).
 #[derive(Debug)]
 struct Contractive {
     parts: Parts,
     lambda: f64,
-    adam: ParamGroup,
 }
 
 impl Contractive {
     fn new(parts: Parts) -> Result<Self> {
         let lambda = parts.variant.setting("lambda")?;
-        let adam = ParamGroup::new(ParamGroup::AUTOENCODER);
-        Ok(Self {
-            parts,
-            lambda,
-            adam,
-        })
+        Ok(Self { parts, lambda })
     }
 }
 
@@ -85,23 +79,6 @@ impl FamilyModel for Contractive {
             regularizers: vec![("contractive", penalty)],
             latent: e,
         })
-    }
-}
-
-impl TrainableModel for Contractive {
-    fn begin_epoch(&mut self, _epoch: usize, config: &TrainingConfig) -> Result<usize> {
-        self.adam.begin(&self.parts, config.learning_rate)?;
-        Ok(1)
-    }
-
-    fn train_step(&mut self, x: &[f32], rng: &mut dyn RngCore) -> Result<LossTerms> {
-        let objective = self.objective(&self.parts.batch(x)?, true, rng)?;
-        self.adam.minimize(&self.parts, &objective.total()?)?;
-        objective.terms()
-    }
-
-    fn end_training(&mut self) {
-        self.adam.end();
     }
 }
 
@@ -149,18 +126,15 @@ mod tests {
         // A dense encoder 12 -> 6 -> 6 -> 3 with BatchNorm; a training step first moves
         // the running statistics, then in eval mode (samples independent) row k of each
         // sample's Jacobian is the gradient of the batch's summed output k.
-        let mut m = model(NetworkKind::Dense, 3, 12);
+        let mut m = OneAdam::new(model(NetworkKind::Dense, 3, 12));
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let mut data: Vec<f32> = (0..8 * 12).map(|i| ((i * 37) % 17) as f32 / 17.0).collect();
         m.train_step(&data, &mut rng).unwrap();
         data.reverse();
-        let x = Var::from_tensor(&m.parts.batch(&data).unwrap()).unwrap();
-        let (e, slopes) = m
-            .parts
-            .encoder
-            .forward_with_slopes(x.as_tensor(), false)
-            .unwrap();
-        let ours = jacobian_norms(&m.parts.encoder, &slopes).unwrap();
+        let p = m.parts();
+        let x = Var::from_tensor(&p.batch(&data).unwrap()).unwrap();
+        let (e, slopes) = p.encoder.forward_with_slopes(x.as_tensor(), false).unwrap();
+        let ours = jacobian_norms(&p.encoder, &slopes).unwrap();
         let mut theirs = vec![0f32; 8];
         for k in 0..3 {
             let grads = e

@@ -23,7 +23,7 @@ pub static FAMILY: Family = Family {
     settings: &[],
     build: |variant, latent_dim, input_dim, device, rng| {
         let parts = Parts::with_decoder(variant, latent_dim, input_dim, device, rng, &transposed)?;
-        Ok(Box::new(Tied::new(parts)))
+        Ok(Box::new(OneAdam::new(Tied { parts })))
     },
 };
 
@@ -42,40 +42,15 @@ fn transposed(
     Ok(Network::from_blocks(blocks))
 }
 
-/// The tied-weights autoencoder and its optimizer.
+/// The tied-weights autoencoder (trained by one Adam: [`OneAdam`]).
 #[derive(Debug)]
 struct Tied {
     parts: Parts,
-    adam: ParamGroup,
-}
-
-impl Tied {
-    fn new(parts: Parts) -> Self {
-        let adam = ParamGroup::new(ParamGroup::AUTOENCODER);
-        Self { parts, adam }
-    }
 }
 
 impl FamilyModel for Tied {
     fn parts(&self) -> &Parts {
         &self.parts
-    }
-}
-
-impl TrainableModel for Tied {
-    fn begin_epoch(&mut self, _epoch: usize, config: &TrainingConfig) -> Result<usize> {
-        self.adam.begin(&self.parts, config.learning_rate)?;
-        Ok(1)
-    }
-
-    fn train_step(&mut self, x: &[f32], rng: &mut dyn RngCore) -> Result<LossTerms> {
-        let objective = self.objective(&self.parts.batch(x)?, true, rng)?;
-        self.adam.minimize(&self.parts, &objective.total()?)?;
-        objective.terms()
-    }
-
-    fn end_training(&mut self) {
-        self.adam.end();
     }
 }
 
@@ -95,9 +70,10 @@ mod tests {
             network: NetworkKind::Shallow,
             ..variant()
         };
-        let model = Tied::new(
-            Parts::with_decoder(&shallow, 1, 2, &Device::Cpu, &mut rng, &transposed).unwrap(),
-        );
+        let model = Tied {
+            parts: Parts::with_decoder(&shallow, 1, 2, &Device::Cpu, &mut rng, &transposed)
+                .unwrap(),
+        };
         model
             .parts
             .set("encoder.0.linear.weight", &[1.0, -1.0])
@@ -129,7 +105,9 @@ mod tests {
         // vanilla's 782,814 less the decoder's weights 20*113 + 113*341 + 341*1024 = 389,977
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let parts = Parts::with_decoder(&variant(), 20, 1024, &Device::Cpu, &mut rng, &transposed);
-        let model = Tied::new(parts.unwrap());
+        let model = Tied {
+            parts: parts.unwrap(),
+        };
         assert_eq!(model.network_param_count(), 782_814 - 389_977);
     }
 }

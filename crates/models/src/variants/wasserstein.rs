@@ -21,7 +21,7 @@ pub static FAMILY: Family = Family {
     settings: &[Setting::new("weight", "at least 0", |v| v >= 0.0)],
     build: |variant, latent_dim, input_dim, device, rng| {
         let parts = Parts::new(variant, latent_dim, input_dim, device, rng)?;
-        Ok(Box::new(Wasserstein::new(parts)?))
+        Ok(Box::new(OneAdam::new(Wasserstein::new(parts)?)))
     },
 };
 
@@ -44,23 +44,17 @@ pub fn mmd(z: &Tensor, prior: &Tensor) -> candle_core::Result<Tensor> {
     (within(z)? + within(prior)?)? - (across * 2.0)?
 }
 
-/// The Wasserstein autoencoder and its optimizer.
+/// The Wasserstein autoencoder (trained by one Adam: [`OneAdam`]).
 #[derive(Debug)]
 struct Wasserstein {
     parts: Parts,
     weight: f64,
-    adam: ParamGroup,
 }
 
 impl Wasserstein {
     fn new(parts: Parts) -> Result<Self> {
         let weight = parts.variant.setting("weight")?;
-        let adam = ParamGroup::new(ParamGroup::AUTOENCODER);
-        Ok(Self {
-            parts,
-            weight,
-            adam,
-        })
+        Ok(Self { parts, weight })
     }
 }
 
@@ -75,23 +69,6 @@ impl FamilyModel for Wasserstein {
         let penalty = (mmd(&objective.latent, &prior)? * self.weight)?;
         objective.regularizers.push(("mmd", penalty));
         Ok(objective)
-    }
-}
-
-impl TrainableModel for Wasserstein {
-    fn begin_epoch(&mut self, _epoch: usize, config: &TrainingConfig) -> Result<usize> {
-        self.adam.begin(&self.parts, config.learning_rate)?;
-        Ok(1)
-    }
-
-    fn train_step(&mut self, x: &[f32], rng: &mut dyn RngCore) -> Result<LossTerms> {
-        let objective = self.objective(&self.parts.batch(x)?, true, rng)?;
-        self.adam.minimize(&self.parts, &objective.total()?)?;
-        objective.terms()
-    }
-
-    fn end_training(&mut self) {
-        self.adam.end();
     }
 }
 
