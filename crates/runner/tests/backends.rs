@@ -2,22 +2,9 @@
 //! it; `bakeoff bench` measures the backend asked for; an unknown backend is rejected.
 
 mod common;
-use common::scratch;
-
-use std::process::{Command, Output};
+use common::{bakeoff, scratch, text};
 
 use ae_models::Backend;
-
-fn bakeoff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bakeoff"))
-        .args(args)
-        .output()
-        .expect("bakeoff runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn a_run_trained_in_the_autograd_backend_records_it_and_loads_back_in_it() {

@@ -2,20 +2,13 @@
 //! non-zero exit and a message naming what is wrong, and write nothing.
 
 mod common;
-use common::scratch;
+use common::{bakeoff, scratch, text};
 
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn bakeoff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bakeoff"))
-        .args(args)
-        .output()
-        .expect("bakeoff runs")
-}
+use std::process::Output;
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    text(&output.stderr)
 }
 
 const VALID: &str = r#"

@@ -3,7 +3,7 @@
 //! run is shared by the tests that only compare against it.
 
 mod common;
-use common::scratch;
+use common::{scratch, text};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -54,10 +54,6 @@ fn run_ok(mut command: Command) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Jobs a run reports as done, from its stderr (one line per job without a terminal).

@@ -1,4 +1,7 @@
-//! Helpers shared by the runner's integration tests.
+//! Helpers shared by the runner's integration tests (each test binary uses some of them).
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
 
 /// A scratch directory under cargo's target directory, removed when dropped.
 ///
@@ -7,4 +10,17 @@
 pub fn scratch() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("a scratch directory in the target directory")
+}
+
+/// Runs the `bakeoff` binary with `args` and returns what it did.
+pub fn bakeoff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .args(args)
+        .output()
+        .expect("bakeoff runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
