@@ -7,6 +7,10 @@
 //! files. Nothing here prints. [`stats`] summarises results over repeated runs.
 
 pub mod clustering;
+pub mod confidence;
+pub mod frechet;
+pub mod instrument;
+pub mod path;
 pub mod reduction;
 pub mod render;
 pub mod roc;

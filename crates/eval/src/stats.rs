@@ -35,10 +35,14 @@ impl Summary {
         Some((self.ci_high? - self.ci_low?) / 2.0)
     }
 
-    /// Whether x lies in [mean - 2 sd, mean + 2 sd] (None for n < 2).
-    pub fn within_two_sd(&self, x: f64) -> Option<bool> {
+    /// The 95% prediction interval for one more value drawn like these (one more seed):
+    /// `mean ± t(0.975, n - 1) · sd · sqrt(1 + 1/n)`; `None` for `n < 2`. A published
+    /// number from one run of the same study falls outside it 5% of the time, where it
+    /// would fall outside the range of five seeds a third of the time.
+    pub fn prediction_interval(&self) -> Option<(f64, f64)> {
         let sd = self.sd?;
-        Some(x >= self.mean - 2.0 * sd && x <= self.mean + 2.0 * sd)
+        let half = t_quantile_975(self.n - 1) * sd * (1.0 + 1.0 / self.n as f64).sqrt();
+        Some((self.mean - half, self.mean + half))
     }
 }
 
@@ -212,7 +216,7 @@ mod tests {
         assert_eq!(s.mean, 0.7835);
         assert_eq!((s.sd, s.ci_low, s.ci_high), (None, None, None));
         assert_eq!(s.half_width(), None);
-        assert_eq!(s.within_two_sd(0.7835), None);
+        assert_eq!(s.prediction_interval(), None);
     }
 
     #[test]
@@ -247,11 +251,10 @@ mod tests {
         assert!(close(s.half_width().unwrap(), half, 1e-12));
         assert!(close(s.ci_low.unwrap(), 3.0 - half, 1e-12));
         assert!(close(s.ci_high.unwrap(), 3.0 + half, 1e-12));
-        // mean +- 2 sd = 3 +- 3.1623: 6.16 is inside, 6.17 and -0.17 outside.
-        assert_eq!(s.within_two_sd(6.16), Some(true));
-        assert_eq!(s.within_two_sd(6.17), Some(false));
-        assert_eq!(s.within_two_sd(-0.17), Some(false));
-        assert_eq!(s.within_two_sd(3.0), Some(true));
+        // Prediction interval: 3 +- t(4) * sqrt(2.5) * sqrt(1.2) = 3 +- 2.7764451 * sqrt(3)
+        //                     = 3 +- 4.808944 (Python: 2.7764451051977934 * math.sqrt(3)).
+        let (lo, hi) = s.prediction_interval().unwrap();
+        assert!(close(lo, 3.0 - 4.808944, 1e-6) && close(hi, 3.0 + 4.808944, 1e-6));
     }
 
     #[test]

@@ -6,13 +6,18 @@
 //! optimizer's parameter list stay in this crate. The caller computes the loss of the logits
 //! and hands back its gradient with respect to them ([`Classifier::step`]).
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
 use rand::RngCore;
 
-use crate::layers::Linear;
+use crate::checkpoint::{self, io_error, CheckpointError};
+use crate::layers::{Block, Linear};
 use crate::layout::{column_chunks, to_columns, to_rows};
 use crate::network::Network;
 use crate::optim::{Adam, AdamConfig};
-use crate::param::Param;
+use crate::param::{NamedTensor, NamedTensorMut, Param};
 
 /// SPEC's dense encoder on its own (`input -> w1 -> w2 -> out`, hidden blocks
 /// `Linear(no bias) -> BatchNorm -> ReLU`), drawn from the RNG exactly as an autoencoder's
@@ -28,6 +33,26 @@ impl DenseEncoder {
     pub fn new(input_dim: usize, out_dim: usize, rng: &mut dyn RngCore) -> Self {
         Self {
             net: Network::dense_encoder(input_dim, out_dim, &mut &mut *rng),
+        }
+    }
+
+    /// A stack of hidden blocks (`Linear(no bias) -> BatchNorm -> ReLU`) between consecutive
+    /// `widths` (`[input, hidden..., out]`), drawn from `rng` layer by layer with PyTorch's
+    /// initialisation: a plain multilayer perceptron whose outputs are ReLU activations.
+    ///
+    /// # Panics
+    /// With fewer than two widths.
+    pub fn mlp(widths: &[usize], rng: &mut dyn RngCore) -> Self {
+        assert!(
+            widths.len() >= 2,
+            "an MLP needs an input and an output width"
+        );
+        let blocks = widths
+            .windows(2)
+            .map(|w| Block::hidden(w[0], w[1], &mut &mut *rng))
+            .collect();
+        Self {
+            net: Network::new(blocks),
         }
     }
 
@@ -189,6 +214,92 @@ impl Classifier {
     /// Number of classes (logits per row).
     pub fn classes(&self) -> usize {
         self.head.out_dim
+    }
+
+    /// Width of the linear layer's input (the penultimate layer's width).
+    pub fn feature_dim(&self) -> usize {
+        self.head.in_dim
+    }
+
+    /// Sets Adam's learning rate for the following steps (a decay schedule).
+    pub fn set_learning_rate(&mut self, lr: f32) {
+        self.adam.set_learning_rate(lr);
+    }
+
+    /// The linear layer's inputs in eval mode, `[rows, feature_dim]`: the encoder's outputs
+    /// (its BatchNorm on its running statistics), or `x` itself without an encoder. These
+    /// are the classifier's penultimate-layer features.
+    ///
+    /// # Panics
+    /// If `x` is not whole rows of [`Classifier::input_dim`].
+    pub fn features(&self, x: &[f32]) -> Vec<f32> {
+        match &self.encoder {
+            Some((encoder, _)) => encoder.encode(x),
+            None => {
+                check_width("classifier input", x, self.head.in_dim);
+                x.to_vec()
+            }
+        }
+    }
+
+    /// Logits (`[rows, classes]`) of penultimate-layer features from
+    /// [`Classifier::features`]: `logits(x) == logits_of_features(&features(x))`.
+    ///
+    /// # Panics
+    /// If `features` is not whole rows of [`Classifier::feature_dim`].
+    pub fn logits_of_features(&self, features: &[f32]) -> Vec<f32> {
+        self.head_logits(features)
+    }
+
+    /// Every tensor (weights, BatchNorm statistics) under its checkpoint key:
+    /// `encoder.<block>.linear.weight`, `encoder.<block>.bn.running_mean`, `head.weight`, ...
+    fn named_tensors(&self) -> Vec<NamedTensor<'_>> {
+        let mut out = Vec::new();
+        if let Some((encoder, _)) = &self.encoder {
+            encoder.net.named_tensors("encoder", &mut out);
+        }
+        self.head.named_tensors("head", &mut out);
+        out
+    }
+
+    fn named_tensors_mut(&mut self) -> Vec<NamedTensorMut<'_>> {
+        let mut out = Vec::new();
+        if let Some((encoder, _)) = &mut self.encoder {
+            encoder.net.named_tensors_mut("encoder", &mut out);
+        }
+        self.head.named_tensors_mut("head", &mut out);
+        out
+    }
+
+    /// Saves the weights and BatchNorm statistics to a safetensors file at `path` (through
+    /// a temporary file and a rename); the optimizer's state is not saved.
+    ///
+    /// # Errors
+    /// If the file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
+        let mut tensors = HashMap::new();
+        for t in self.named_tensors() {
+            let tensor = Tensor::from_slice(t.values, t.shape.as_slice(), &Device::Cpu)
+                .map_err(|e| io_error(path, e))?;
+            tensors.insert(t.name, tensor);
+        }
+        checkpoint::write_tensors(&tensors, path)
+    }
+
+    /// Loads weights and BatchNorm statistics saved by [`Classifier::save`] into this
+    /// classifier, which must have the same architecture.
+    ///
+    /// # Errors
+    /// If the file cannot be read, or a tensor is missing or has another shape.
+    pub fn load(&mut self, path: &Path) -> Result<(), CheckpointError> {
+        let tensors = checkpoint::read_tensors(path)?;
+        for t in self.named_tensors_mut() {
+            *t.values = checkpoint::tensor(&tensors, &t.name, &t.shape, path)?
+                .flatten_all()
+                .and_then(|f| f.to_vec1::<f32>())
+                .map_err(|e| io_error(path, e))?;
+        }
+        Ok(())
     }
 
     /// Logits (`[rows, classes]`) of a training batch `x` in training mode (the encoder's
@@ -411,6 +522,46 @@ mod tests {
         for (a, b) in encoder.encode(&x).iter().zip(&expected) {
             assert!((a - b).abs() < 1e-4, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn an_mlp_classifier_saves_loads_and_splits_at_its_features() {
+        let mut data = ChaCha8Rng::seed_from_u64(8);
+        let x = random(6 * 64, &mut data);
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let encoder = DenseEncoder::mlp(&[64, 16, 8], &mut rng);
+        let mut clf =
+            Classifier::on_encoder(encoder, EncoderTraining::Optimised, 3, 1e-2, &mut rng);
+        assert_eq!(
+            (clf.input_dim(), clf.feature_dim(), clf.classes()),
+            (64, 8, 3)
+        );
+        // Two steps move the BatchNorm statistics and the weights away from their start.
+        for _ in 0..2 {
+            clf.train_logits(&x);
+            clf.step(&[0.1; 6 * 3]);
+        }
+        let features = clf.features(&x);
+        assert_eq!(features.len(), 6 * 8);
+        // The features are ReLU activations.
+        assert!(features.iter().all(|&f| f >= 0.0));
+        assert_eq!(clf.logits_of_features(&features), clf.logits(&x));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("classifier.safetensors");
+        clf.save(&path).unwrap();
+        let fresh_encoder = DenseEncoder::mlp(&[64, 16, 8], &mut rng);
+        let mut loaded =
+            Classifier::on_encoder(fresh_encoder, EncoderTraining::Optimised, 3, 1e-2, &mut rng);
+        assert_ne!(loaded.logits(&x), clf.logits(&x));
+        loaded.load(&path).unwrap();
+        assert_eq!(loaded.logits(&x), clf.logits(&x));
+        // Another architecture is refused, naming the tensor.
+        let other = DenseEncoder::mlp(&[64, 12, 8], &mut rng);
+        let mut other =
+            Classifier::on_encoder(other, EncoderTraining::Optimised, 3, 1e-2, &mut rng);
+        let err = other.load(&path).unwrap_err().to_string();
+        assert!(err.contains("encoder.0.linear.weight"), "{err}");
     }
 
     #[test]

@@ -55,6 +55,12 @@ impl Adam {
         }
     }
 
+    /// Sets the learning rate of the following steps (a decay schedule), keeping the moment
+    /// estimates and the step count.
+    pub fn set_learning_rate(&mut self, lr: f32) {
+        self.config.lr = lr;
+    }
+
     /// One update of every parameter that is not frozen, from its current gradient.
     pub fn step(&mut self, params: &mut [&mut Param]) {
         self.steps += 1;
@@ -149,6 +155,23 @@ mod tests {
             "{} vs {expected}",
             p.value[0]
         );
+    }
+
+    #[test]
+    fn a_new_learning_rate_scales_the_next_step() {
+        // Adam's first step moves by lr whatever the gradient; after setting lr 0.05 the
+        // second step of a constant gradient moves by 0.05 too (m / sqrt(v) stays 1 after
+        // bias correction): 1 - 0.1 - 0.05.
+        let mut p = Param::new(vec![1.0], vec![1]);
+        let mut adam = Adam::new(AdamConfig {
+            lr: 0.1,
+            ..AdamConfig::default()
+        });
+        p.grad = vec![2.0];
+        adam.step(&mut [&mut p]);
+        adam.set_learning_rate(0.05);
+        adam.step(&mut [&mut p]);
+        assert!((p.value[0] - 0.85).abs() < 1e-6, "{}", p.value[0]);
     }
 
     #[test]

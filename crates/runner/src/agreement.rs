@@ -5,7 +5,6 @@
 use ae_eval::stats::{spearman, summarize};
 
 use crate::results::{StudyResults, VariantResults};
-use crate::tables::MetricTable;
 
 /// Mean of the Spearman correlations between every pair of `columns` (each one value per
 /// row, rows aligned), with the number of pairs that had one; `None` with fewer than two
@@ -79,26 +78,61 @@ impl ProbeAccuracies {
     }
 }
 
-/// The agreement of the variants' rankings between the held-out classes of a
-/// leave-one-class-out table: the mean over seeds of each (variant, digit) cell, rows with
-/// every digit only, then the mean pairwise Spearman correlation between the digits.
-pub fn between_held_out_classes(table: &MetricTable, digits: usize) -> Option<(f64, usize)> {
-    let rows: Vec<Vec<f64>> = table
-        .rows
+/// How much the variants' ranking by anomaly AUC (per-image BCE score) depends on the
+/// held-out class.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeldOutAgreement {
+    /// Mean pairwise Spearman correlation between the classes' rankings.
+    pub rho: f64,
+    /// Pairs of classes with a defined correlation.
+    pub pairs: usize,
+    /// The seeds it comes from: those that hold out every class.
+    pub seeds: Vec<u64>,
+}
+
+/// The agreement of the variants' rankings between the held-out classes, from the seeds that
+/// hold out every class only (each (variant, class) AUC the mean over those seeds; variants
+/// with every class only): the mean pairwise Spearman correlation between the classes.
+/// `None` with fewer than two classes, fewer than three complete variants or no such seed.
+pub fn between_held_out_classes(results: &StudyResults) -> Option<HeldOutAgreement> {
+    let anomaly = &results.experiment.anomaly;
+    let seeds: Vec<&crate::results::SeedResults> = results
+        .seeds
         .iter()
-        .filter_map(|row| {
-            (0..digits)
-                .map(|m| row.summary(m).map(|s| s.mean))
+        .filter(|s| anomaly.holds_out_every_digit(s.seed))
+        .collect();
+    if anomaly.digits.len() < 2 || seeds.is_empty() {
+        return None;
+    }
+    let rows: Vec<Vec<f64>> = results
+        .variants
+        .iter()
+        .filter_map(|v| {
+            anomaly
+                .digits
+                .iter()
+                .map(|&d| {
+                    let aucs: Option<Vec<f64>> = seeds
+                        .iter()
+                        .map(|s| s.variant(v)?.anomaly_for(d).map(|a| a.auc))
+                        .collect();
+                    summarize(&aucs?).map(|s| s.mean)
+                })
                 .collect::<Option<Vec<f64>>>()
         })
         .collect();
     if rows.len() < 3 {
         return None;
     }
-    let columns: Vec<Vec<f64>> = (0..digits)
+    let columns: Vec<Vec<f64>> = (0..anomaly.digits.len())
         .map(|d| rows.iter().map(|r| r[d]).collect())
         .collect();
-    mean_pairwise_spearman(&columns)
+    let (rho, pairs) = mean_pairwise_spearman(&columns)?;
+    Some(HeldOutAgreement {
+        rho,
+        pairs,
+        seeds: seeds.iter().map(|s| s.seed).collect(),
+    })
 }
 
 #[cfg(test)]

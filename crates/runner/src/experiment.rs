@@ -54,6 +54,15 @@ pub struct Experiment {
     /// The linear probe and its baselines.
     #[serde(default)]
     pub probe: ProbeSection,
+    /// The instrument classifier and the sample and interpolation quality it measures.
+    #[serde(default)]
+    pub quality: QualitySection,
+    /// The downstream tasks to run, by kind (`reconstruction`, `dead_units`, ...; see
+    /// [`crate::task_table::DOWNSTREAM`]); default: every task. A study of some tasks trains
+    /// only the models they read (no anomaly models without an anomaly task) and runs the
+    /// probe's baselines only with `linear_probe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<String>>,
 }
 
 /// A variant defined in an experiment file: a registered variant (`base`) under a new name
@@ -299,6 +308,50 @@ impl Default for ProbeSection {
     }
 }
 
+/// `[quality]`: the reference classifier (an instrument trained once per study with its own
+/// fixed seed, the same for every seed of the study) and how much the sample-quality and
+/// interpolation-quality jobs ask of each general model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QualitySection {
+    /// Seed of the classifier: its split permutation, initial weights, shuffles and shifts.
+    /// Fixed, and independent of the study's seeds.
+    pub classifier_seed: u64,
+    /// Passes of the classifier over its training images.
+    pub classifier_epochs: usize,
+    /// Train the classifier on only the first N images of its training split (smoke
+    /// profiles); all 55,000 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classifier_train_subset: Option<usize>,
+    /// Prior draws decoded and judged by each sample-quality job.
+    pub sample_draws: usize,
+    /// Pairs of test images of different classes interpolated by each interpolation-quality
+    /// job (each in `evaluation.interpolation_steps` frames).
+    pub interpolation_pairs: usize,
+}
+
+impl Default for QualitySection {
+    fn default() -> Self {
+        Self {
+            classifier_seed: 0,
+            classifier_epochs: ae_eval::instrument::InstrumentConfig::default().epochs,
+            classifier_train_subset: None,
+            sample_draws: 10_000,
+            interpolation_pairs: 100,
+        }
+    }
+}
+
+impl QualitySection {
+    /// The classifier's architecture and training.
+    pub fn instrument(&self) -> ae_eval::instrument::InstrumentConfig {
+        ae_eval::instrument::InstrumentConfig {
+            epochs: self.classifier_epochs,
+            ..ae_eval::instrument::InstrumentConfig::default()
+        }
+    }
+}
+
 impl ProbeSection {
     /// The converged probe's configuration.
     pub fn converged_config(&self) -> ae_eval::tasks::LogisticProbeConfig {
@@ -375,8 +428,27 @@ impl Experiment {
         Ok(())
     }
 
+    /// Whether the study runs the downstream task of `kind`.
+    pub fn runs(&self, kind: &str) -> bool {
+        self.tasks
+            .as_ref()
+            .is_none_or(|tasks| tasks.iter().any(|t| t == kind))
+    }
+
     /// Checks every value, naming the key of the first one that is wrong.
     pub fn validate(&self) -> Result<()> {
+        if let Some(tasks) = &self.tasks {
+            let kinds: Vec<&str> = crate::task_table::DOWNSTREAM
+                .iter()
+                .map(|t| t.kind)
+                .collect();
+            if tasks.is_empty() {
+                bail!("tasks: name at least one task ({})", kinds.join(", "));
+            }
+            if let Some(bad) = tasks.iter().find(|t| !kinds.contains(&t.as_str())) {
+                bail!("tasks: unknown task `{bad}` (known: {})", kinds.join(", "));
+            }
+        }
         if self.seeds.is_empty() {
             bail!("seeds: must hold at least one seed");
         }
@@ -472,6 +544,25 @@ impl Experiment {
         positive("evaluation.tsne_points", e.tsne_points)?;
         positive("evaluation.interpolation_steps", e.interpolation_steps)?;
         positive("evaluation.samples", e.samples)?;
+        let q = &self.quality;
+        positive("quality.classifier_epochs", q.classifier_epochs)?;
+        if let Some(n) = q.classifier_train_subset {
+            positive("quality.classifier_train_subset", n)?;
+        }
+        if q.sample_draws < 2 {
+            bail!(
+                "quality.sample_draws: must be at least 2 (a covariance needs two draws), got {}",
+                q.sample_draws
+            );
+        }
+        positive("quality.interpolation_pairs", q.interpolation_pairs)?;
+        if e.interpolation_steps < 3 {
+            bail!(
+                "evaluation.interpolation_steps: must be at least 3 (the interpolation quality \
+                 scores the frames between the two ends), got {}",
+                e.interpolation_steps
+            );
+        }
         let p = &self.probe;
         positive("probe.batch_size", p.batch_size)?;
         positive("probe.max_epochs", p.max_epochs)?;
@@ -602,6 +693,11 @@ mod tests {
         assert_eq!(e.evaluation.interpolation_steps, 130);
         assert_eq!(e.evaluation.reduction, ae_eval::reduction::Reduction::Umap);
         assert_eq!(e.probe.config(), ae_eval::tasks::ProbeConfig::default());
+        assert_eq!(
+            (e.quality.sample_draws, e.quality.interpolation_pairs),
+            (10_000, 100)
+        );
+        assert_eq!(e.quality.classifier_train_subset, None);
     }
 
     #[test]
@@ -624,6 +720,23 @@ mod tests {
             ("[probe]\nl2_grid = [0.1, -1.0]\n", "probe.l2_grid[1]"),
             ("variants = [\"vanilla\", \"nope\"]\n", "variants[1]"),
             ("[evaluation]\ntest_subset = 5\n", "evaluation.test_subset"),
+            ("[quality]\nsample_draws = 1\n", "quality.sample_draws"),
+            (
+                "[quality]\ninterpolation_pairs = 0\n",
+                "quality.interpolation_pairs",
+            ),
+            (
+                "[quality]\nclassifier_epochs = 0\n",
+                "quality.classifier_epochs",
+            ),
+            (
+                "[quality]\nclassifier_train_subset = 0\n",
+                "quality.classifier_train_subset",
+            ),
+            (
+                "[evaluation]\ninterpolation_steps = 2\n",
+                "evaluation.interpolation_steps",
+            ),
         ];
         for (extra, key) in cases {
             let text = format!("{MINIMAL}{extra}").replace("[training]\nepochs = 2\n", "")

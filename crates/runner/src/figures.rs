@@ -1,13 +1,14 @@
 //! The study's figures, drawn from the cached results with the eval crate's renderers (no
-//! model is run here): reconstruction and sample grids, interpolation GIFs and strips, the
-//! latent scatter grids and the ROC grid. Paths are relative to the output directory.
+//! model is run here): reconstruction and sample grids, interpolation GIFs and strips (each
+//! upscaled, titled with its variant and labelled), the latent scatter grids and the ROC
+//! grid. Paths are relative to the output directory.
 
 use std::path::Path;
 
 use ae_eval::render::{
-    dot_whisker_plot, heatmap_plot, image_grid, interpolation_strip, reconstruction_grid,
-    roc_grid_plot, save_png, scatter_grid_plot, write_gif, DotWhiskerPlot, DotWhiskerPoint,
-    DotWhiskerSeries, RocPanel, ScatterPanel, GRID_PAD,
+    dot_whisker_plot, heatmap_plot, interpolation_gif_frames, interpolation_strip,
+    reconstruction_grid, roc_grid_plot, sample_grid, save_png, scatter_grid_plot, write_gif_images,
+    DotWhiskerPlot, DotWhiskerPoint, DotWhiskerSeries, RocPanel, ScatterPanel,
 };
 use ae_eval::stats::summarize;
 use ae_eval::tasks::LatentStructure;
@@ -54,6 +55,10 @@ pub const RECONSTRUCTION_SEEDS_PNG: &str = "seeds_reconstruction.png";
 pub const PROBE_SEEDS_PNG: &str = "seeds_probe.png";
 /// Anomaly AUC per variant over the seeds, both scores (dot-and-whisker).
 pub const ANOMALY_SEEDS_PNG: &str = "seeds_anomaly.png";
+/// Fréchet classifier distance of the samples per variant over the seeds (dot-and-whisker).
+pub const SAMPLE_QUALITY_SEEDS_PNG: &str = "seeds_sample_quality.png";
+/// Interpolation quality per variant over the seeds, both measures (dot-and-whisker).
+pub const INTERPOLATION_QUALITY_SEEDS_PNG: &str = "seeds_interpolation_quality.png";
 /// AUC per variant and held-out class (heatmap).
 pub const LEAVE_ONE_CLASS_OUT_PNG: &str = "leave_one_class_out.png";
 
@@ -75,6 +80,7 @@ pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
             let (originals, reconstructions) =
                 (r.originals.to_unit()?, r.reconstructions.to_unit()?);
             let img = reconstruction_grid(
+                &format!("{name}: test images and reconstructions"),
                 &originals,
                 &reconstructions,
                 r.originals.side,
@@ -85,22 +91,32 @@ pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
         }
         if let Some(s) = &v.samples {
             let images = s.images.to_unit()?;
-            let cols = (s.images.count as f64).sqrt().ceil().max(1.0) as usize;
-            let rows = s.images.count.div_ceil(cols);
-            let img = image_grid(&images, s.images.side, rows, cols, GRID_PAD);
+            let img = sample_grid(
+                &format!("{name}: {} samples from the prior", s.images.count),
+                &images,
+                s.images.side,
+            );
             let path = target(out, &samples_png(name))?;
             save_png(&img, &path).with_context(|| format!("writing {}", path.display()))?;
         }
         if let Some(i) = &v.interpolation {
             let frames = i.frames.to_unit()?;
             let path = target(out, &interpolation_gif(name))?;
-            write_gif(&frames, i.frames.side, &path, GIF_FRAME_MS)
+            let images = interpolation_gif_frames(name, &frames, i.frames.side);
+            write_gif_images(&images, &path, GIF_FRAME_MS)
                 .with_context(|| format!("writing {}", path.display()))?;
-            let strip =
-                interpolation_strip(&frames, i.frames.side, STRIP_FRAMES.min(i.frames.count));
+            let title = format!(
+                "{name}: interpolation from test image #{} to #{}",
+                i.from.0, i.to.0
+            );
+            let shown = STRIP_FRAMES.min(i.frames.count);
+            let strip = interpolation_strip(&title, &frames, i.frames.side, shown);
             let path = target(out, &interpolation_png(name))?;
             save_png(&strip, &path).with_context(|| format!("writing {}", path.display()))?;
         }
+    }
+    if let Some(study) = crate::dead_units::DeadUnitStudy::of(results) {
+        study.plot(crate::dead_units::published_bce(results), out)?;
     }
     let general: Vec<(&str, &LatentStructure)> = first
         .variants
@@ -220,6 +236,39 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
                     }),
                 ],
                 reference: published(|r| r.anomaly_auc_old_score),
+            },
+        ),
+        (
+            SAMPLE_QUALITY_SEEDS_PNG,
+            DotWhiskerPlot {
+                title: "Sample quality over seeds (mean, 95% CI, seeds)",
+                x_label: "Fréchet classifier distance to the test images (lower is better)",
+                labels: labels.clone(),
+                series: vec![series("ours", &|v| {
+                    v.sample_quality.as_ref().map(|q| q.frechet_distance)
+                })],
+                reference: None,
+            },
+        ),
+        (
+            INTERPOLATION_QUALITY_SEEDS_PNG,
+            DotWhiskerPlot {
+                title: "Interpolation quality over seeds (mean, 95% CI, seeds)",
+                x_label: "inner-frame confidence (higher: digit-like); largest step / path length",
+                labels: labels.clone(),
+                series: vec![
+                    series("inner-frame confidence", &|v| {
+                        v.interpolation_quality
+                            .as_ref()
+                            .map(|q| q.mean_inner_confidence)
+                    }),
+                    series("largest step / path length", &|v| {
+                        v.interpolation_quality
+                            .as_ref()
+                            .map(|q| q.max_step_fraction)
+                    }),
+                ],
+                reference: None,
             },
         ),
     ];

@@ -4,13 +4,14 @@
 //!
 //! The study flows one way: [`experiment`] (the TOML file) -> [`plan`] (jobs and cache
 //! keys) -> [`jobs`] (each job's result, cached as JSON) -> [`results`] (the cached
-//! results read back) -> [`tables`], [`figures`], [`findings`] and [`report`]. The
-//! [`executor`] runs the jobs here or on a Slurm cluster; the [`lock`] keeps two processes
-//! from working on one results directory at once.
+//! results read back) -> [`tables`] (with [`quality_tables`]), [`figures`], [`findings`] and
+//! [`report`]. The [`executor`] runs the jobs here or on a Slurm cluster; the [`lock`] keeps
+//! two processes from working on one results directory at once.
 
 pub mod agreement;
 pub mod cli;
 pub mod commands;
+pub mod dead_units;
 pub mod differences;
 pub mod executor;
 pub mod experiment;
@@ -22,6 +23,7 @@ pub mod metadata;
 pub mod pixels;
 pub mod plan;
 pub mod progress;
+pub mod quality_tables;
 pub mod reference;
 pub mod report;
 pub mod results;

@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::experiment::{Experiment, ProbeSection};
+use crate::jobs::classifier::{self, ClassifierSettings};
 use crate::run::{self, RunSettings};
-use crate::task_table::{Reads, DOWNSTREAM};
+use crate::task_table::{DownstreamTask, Reads, DOWNSTREAM};
 
 /// Version of the job results' format and of the computation behind them; bump it when a
 /// change anywhere should invalidate every cached result. (Changes of the training engine's
@@ -118,6 +119,34 @@ pub enum Task {
         /// Probe settings.
         probe: ProbeSection,
     },
+    /// The instrument: the reference classifier of the dataset, one per study with its own
+    /// fixed seed (checkpoint in the checkpoints directory), read by the quality jobs.
+    Classifier {
+        /// Its full settings.
+        classifier: ClassifierSettings,
+    },
+    /// Prior draws of the general model judged by the classifier (sampling variants only).
+    SampleQuality {
+        /// Variant name.
+        variant: String,
+        /// Number of draws.
+        draws: usize,
+    },
+    /// The general model's latent units that are 0 on every test image.
+    DeadUnits {
+        /// Variant name.
+        variant: String,
+    },
+    /// Interpolations of the general model between test images of different classes, judged
+    /// by the classifier.
+    InterpolationQuality {
+        /// Variant name.
+        variant: String,
+        /// Number of pairs.
+        pairs: usize,
+        /// Frames per pair, both ends included.
+        steps: usize,
+    },
 }
 
 /// One unit of cached work.
@@ -139,9 +168,10 @@ pub struct Job {
 }
 
 impl Job {
-    /// Whether this is a training job.
+    /// Whether this job trains a model (an autoencoder, or the instrument classifier) that the
+    /// jobs reading it load from its checkpoint.
     pub fn is_training(&self) -> bool {
-        matches!(self.task, Task::Train { .. })
+        matches!(self.task, Task::Train { .. } | Task::Classifier { .. })
     }
 
     /// The seed of this job's random number generator: derived from its replicate's seed and
@@ -160,8 +190,11 @@ impl Job {
             | Task::Interpolation { variant, .. }
             | Task::LatentStructure { variant, .. }
             | Task::AnomalyRoc { variant, .. }
-            | Task::LinearProbe { variant, .. } => Some(variant),
-            Task::RandomEncoder { .. } | Task::Supervised { .. } => None,
+            | Task::LinearProbe { variant, .. }
+            | Task::SampleQuality { variant, .. }
+            | Task::InterpolationQuality { variant, .. }
+            | Task::DeadUnits { variant } => Some(variant),
+            Task::RandomEncoder { .. } | Task::Supervised { .. } | Task::Classifier { .. } => None,
         }
     }
 }
@@ -201,10 +234,14 @@ pub mod names {
     pub fn baseline(name: &str) -> String {
         format!("baseline/{name}")
     }
+
+    /// The instrument classifier's job: one per study, under no seed.
+    pub const CLASSIFIER: &str = "instrument/classifier";
 }
 
-/// Every job of a study in execution order (seed by seed, each model's training before its
-/// downstream jobs; the extra held-out digits last), with their keys.
+/// Every job of a study in execution order (the instrument classifier first, then seed by
+/// seed, each model's training before its downstream jobs; the extra held-out digits last),
+/// with their keys.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The study's seeds, in the experiment's order.
@@ -231,8 +268,9 @@ struct KeyInput<'a> {
 
 impl Plan {
     /// The jobs of `experiment` for `variants` (a subset of its variants, in its order) plus
-    /// the two probe baselines, for every seed; the anomaly runs of the digits other than the
-    /// primary one come last, after every seed's main jobs.
+    /// the two probe baselines, for every seed, after the instrument classifier they share;
+    /// the anomaly runs of the digits other than the primary one come last, after every
+    /// seed's main jobs.
     ///
     /// # Errors
     /// An invalid run setting, or the dataset's files cannot be read (their fingerprint is
@@ -247,8 +285,24 @@ impl Plan {
             data,
             jobs: Vec::new(),
         };
+        let reads = |r: Reads| {
+            DOWNSTREAM
+                .iter()
+                .any(|t| t.reads == r && experiment.runs(t.kind))
+        };
+        let classifier = if reads(Reads::GeneralAndClassifier) {
+            Some(plan.push_classifier(experiment)?)
+        } else {
+            None
+        };
         for &seed in &experiment.seeds {
-            plan.push_seed(experiment, seed)?;
+            plan.push_seed(experiment, seed, classifier)?;
+        }
+        let each = DOWNSTREAM
+            .iter()
+            .filter(|t| t.reads == Reads::EachHeldOut && experiment.runs(t.kind));
+        if each.clone().next().is_none() {
+            return Ok(plan);
         }
         for &seed in &experiment.seeds {
             let eval = EvalSelection::of(experiment, seed)?;
@@ -256,8 +310,7 @@ impl Plan {
                 let capabilities = experiment.variant(&variant)?.capabilities();
                 for &digit in &experiment.anomaly.digits_for(seed)[1..] {
                     let train = plan.push_held_out(experiment, &eval, &variant, digit)?;
-                    let each = DOWNSTREAM.iter().filter(|t| t.reads == Reads::EachHeldOut);
-                    for t in each.filter(|t| (t.applies)(&capabilities)) {
+                    for t in each.clone().filter(|t| (t.applies)(&capabilities)) {
                         let task = (t.task)(experiment, &variant, digit);
                         plan.push(seed, &eval, t.name(&variant, digit), task, vec![train]);
                     }
@@ -286,10 +339,45 @@ impl Plan {
         ))
     }
 
-    fn push_seed(&mut self, experiment: &Experiment, seed: u64) -> Result<()> {
+    /// The instrument classifier (the same for every seed); returns the job's index.
+    fn push_classifier(&mut self, experiment: &Experiment) -> Result<usize> {
+        let q = &experiment.quality;
+        let settings = ClassifierSettings {
+            dataset: experiment.dataset_name()?.to_string(),
+            seed: q.classifier_seed,
+            train_subset: q.classifier_train_subset,
+            test_subset: experiment.evaluation.test_subset,
+            config: q.instrument(),
+        };
+        Ok(self.push_job(
+            settings.seed,
+            names::CLASSIFIER.to_string(),
+            names::CLASSIFIER.to_string(),
+            // Its settings say which images it sees.
+            None,
+            Task::Classifier {
+                classifier: settings,
+            },
+            vec![],
+        ))
+    }
+
+    fn push_seed(
+        &mut self,
+        experiment: &Experiment,
+        seed: u64,
+        classifier: Option<usize>,
+    ) -> Result<()> {
         let eval = EvalSelection::of(experiment, seed)?;
         let general = experiment.general.latent_dim;
         let primary = experiment.anomaly.primary_digit();
+        let tasks: Vec<&DownstreamTask> = DOWNSTREAM
+            .iter()
+            .filter(|t| experiment.runs(t.kind))
+            .collect();
+        let held_out = tasks
+            .iter()
+            .any(|t| matches!(t.reads, Reads::PrimaryHeldOut | Reads::EachHeldOut));
         let mut train = Vec::new();
         for name in self.variants.clone() {
             let general_run = run_settings(experiment, &name, general, None, seed)?;
@@ -300,16 +388,32 @@ impl Plan {
                 Task::Train { run: general_run },
                 vec![],
             );
-            let a = self.push_held_out(experiment, &eval, &name, primary)?;
+            let a = if held_out {
+                Some(self.push_held_out(experiment, &eval, &name, primary)?)
+            } else {
+                None
+            };
             train.push((name, g, a));
         }
         for (name, g, a) in train {
             let capabilities = experiment.variant(&name)?.capabilities();
-            for t in DOWNSTREAM.iter().filter(|t| (t.applies)(&capabilities)) {
-                let dep = if t.reads == Reads::General { g } else { a };
+            for t in tasks.iter().filter(|t| (t.applies)(&capabilities)) {
+                let deps = match t.reads {
+                    Reads::General => vec![g],
+                    Reads::PrimaryHeldOut | Reads::EachHeldOut => {
+                        vec![a.expect("anomaly model trained for an anomaly task")]
+                    }
+                    Reads::GeneralAndClassifier => vec![
+                        g,
+                        classifier.expect("classifier planned for a task that reads it"),
+                    ],
+                };
                 let task = (t.task)(experiment, &name, primary);
-                self.push(seed, &eval, t.name(&name, primary), task, vec![dep]);
+                self.push(seed, &eval, t.name(&name, primary), task, deps);
             }
+        }
+        if !experiment.runs("linear_probe") {
+            return Ok(());
         }
         self.push(
             seed,
@@ -342,14 +446,27 @@ impl Plan {
     ) -> usize {
         let training = matches!(task, Task::Train { .. });
         let name = names::seeded(seed, &task_name);
+        // A training run's settings already say which data it sees.
+        let eval = (!training).then_some(eval);
+        self.push_job(seed, name, task_name, eval, task, deps)
+    }
+
+    fn push_job(
+        &mut self,
+        seed: u64,
+        name: String,
+        task_name: String,
+        eval: Option<&EvalSelection>,
+        task: Task,
+        deps: Vec<usize>,
+    ) -> usize {
         let input = KeyInput {
             format_version: FORMAT_VERSION,
             engine_version: ae_models::ENGINE_VERSION,
             name: &name,
             seed,
             data: &self.data,
-            // A training run's settings already say which data it sees.
-            eval: (!training).then_some(eval),
+            eval,
             task: &task,
             deps: deps.iter().map(|&d| self.jobs[d].key.as_str()).collect(),
         };
@@ -367,9 +484,9 @@ impl Plan {
     }
 
     /// Which jobs have to run: a downstream job without a result under its current key, and
-    /// a training job without one, or whose checkpoint is gone while a job that reads it has
-    /// to run. (A training job whose every dependent result is recorded is not redone: a
-    /// study resumes from its committed results directory alone.)
+    /// a training job (the classifier too) without one, or whose checkpoint is gone while a
+    /// job that reads it has to run. (A training job whose every dependent result is recorded
+    /// is not redone: a study resumes from its committed results directory alone.)
     pub fn pending(&self, cache: &Cache) -> Vec<bool> {
         let mut pending: Vec<bool> = self
             .jobs
@@ -377,11 +494,11 @@ impl Plan {
             .map(|j| !j.is_training() && !cache.has_result(j))
             .collect();
         for (i, job) in self.jobs.iter().enumerate() {
-            let Task::Train { run } = &job.task else {
+            let Some(finished) = cache.finished_checkpoint(job) else {
                 continue;
             };
             pending[i] = !cache.has_result(job)
-                || (!cache.finished_run(run)
+                || (!finished
                     && self
                         .jobs
                         .iter()
@@ -512,11 +629,28 @@ impl Cache {
     /// Whether `job`'s result is current and usable now: for a training job, its run
     /// directory must also hold the finished run (the downstream jobs load it).
     pub fn is_fresh(&self, job: &Job) -> bool {
-        self.has_result(job)
-            && match &job.task {
-                Task::Train { run } => self.finished_run(run),
-                _ => true,
-            }
+        self.has_result(job) && self.finished_checkpoint(job).unwrap_or(true)
+    }
+
+    /// For a job that trains a model the jobs reading it load (an autoencoder, the
+    /// classifier), whether its directory holds the finished model; `None` for other jobs.
+    pub fn finished_checkpoint(&self, job: &Job) -> Option<bool> {
+        match &job.task {
+            Task::Train { run } => Some(self.finished_run(run)),
+            Task::Classifier { classifier } => Some(self.finished_classifier(classifier)),
+            _ => None,
+        }
+    }
+
+    /// The directory the classifier job writes.
+    pub fn classifier_dir(&self, settings: &ClassifierSettings) -> PathBuf {
+        classifier::dir(&self.checkpoints, settings)
+    }
+
+    /// Whether the classifier's directory holds it, trained with these settings by this
+    /// engine on the plan's data.
+    pub fn finished_classifier(&self, settings: &ClassifierSettings) -> bool {
+        classifier::finished(&self.classifier_dir(settings), settings, &self.data)
     }
 
     /// Whether the run directory of `run` holds a complete training with these settings, this
@@ -564,7 +698,8 @@ impl Cache {
                 }
             }
         }
-        // jobs/seed42/train/x.json.gz and checkpoints/seed42/run/x are the deepest files.
+        // jobs/seed42/train/x.json.gz and checkpoints/seed42/run/x are the deepest files
+        // (checkpoints/instrument/classifier_seed0/x is as deep).
         sweep(&self.checkpoints, 3);
         sweep(&self.jobs_dir(), 3);
     }
@@ -580,8 +715,8 @@ mod tests {
         let e = experiment(BASE);
         let plan = Plan::new(&e, &e.variants).unwrap();
         let cache = Cache::new(dir.path(), dir.path(), &plan);
-        let Task::Train { run } = &plan.jobs[0].task else {
-            panic!("the first job trains");
+        let Task::Train { run } = &plan.job("seed42/train/vanilla_latent20").unwrap().task else {
+            panic!("a training job trains");
         };
         let run_dir = cache.run_dir(run);
         std::fs::create_dir_all(&run_dir).unwrap();
@@ -689,8 +824,9 @@ mod tests {
         let e = experiment(BASE);
         let plan = Plan::new(&e, &e.variants).unwrap();
         let names: Vec<&str> = plan.jobs.iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(names[0], "instrument/classifier");
         assert_eq!(
-            &names[..4],
+            &names[1..5],
             [
                 "seed42/train/vanilla_latent20",
                 "seed42/train/vanilla_latent2_without1",
@@ -702,8 +838,13 @@ mod tests {
             names.contains(&"seed42/samples/vae") && !names.contains(&"seed42/samples/vanilla")
         );
         assert!(names.contains(&"seed42/baseline/random_encoder"));
-        // 2 train + 6 downstream per variant, 1 samples, 2 baselines.
-        assert_eq!(plan.jobs.len(), 2 * 8 + 1 + 2);
+        assert!(
+            names.contains(&"seed42/sample_quality/vae")
+                && !names.contains(&"seed42/sample_quality/vanilla")
+        );
+        // The classifier; 2 train + 6 downstream + 1 interpolation quality + 1 dead units per
+        // variant; 1 samples and 1 sample quality; 2 baselines.
+        assert_eq!(plan.jobs.len(), 1 + 2 * 10 + 2 + 2);
         let mut unique = names.clone();
         unique.sort();
         unique.dedup();
@@ -752,6 +893,44 @@ mod tests {
     }
 
     #[test]
+    fn a_study_of_some_tasks_trains_only_what_they_read() {
+        let anomaly = "[anomaly]\nlatent_dim = 2\ndigits = [1, 7]\n";
+        let all = experiment(&format!("{}{anomaly}", BASE));
+        let mut some = all.clone();
+        some.tasks = Some(vec!["reconstruction".into(), "dead_units".into()]);
+        some.validate().unwrap();
+        let plan = Plan::new(&some, &some.variants).unwrap();
+        let names: Vec<&str> = plan.jobs.iter().map(|j| j.name.as_str()).collect();
+        // Per variant: the general training, its reconstruction and dead units; no
+        // classifier, anomaly model or baseline.
+        assert_eq!(
+            names,
+            [
+                "seed42/train/vanilla_latent20",
+                "seed42/train/vae_latent20",
+                "seed42/reconstruction/vanilla",
+                "seed42/dead_units/vanilla",
+                "seed42/reconstruction/vae",
+                "seed42/dead_units/vae",
+            ]
+        );
+        // The same jobs keep their keys in the full study.
+        let full = Plan::new(&all, &all.variants).unwrap();
+        for job in &plan.jobs {
+            assert_eq!(full.job(&job.name).unwrap().key, job.key, "{}", job.name);
+        }
+        some.tasks = Some(vec!["reconstruction".into(), "dead_unit".into()]);
+        let err = some.validate().unwrap_err().to_string();
+        assert!(err.starts_with("tasks: unknown task `dead_unit`"), "{err}");
+        some.tasks = Some(vec![]);
+        assert!(some
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("tasks:"));
+    }
+
+    #[test]
     fn each_seed_is_a_whole_replicate_and_adding_one_keeps_the_others() {
         let anomaly = "[anomaly]\nlatent_dim = 2\ndigits = [1, 7]\n";
         let two = experiment(&format!(
@@ -759,9 +938,13 @@ mod tests {
             BASE.replace("seed = 42", "seeds = [42, 43]")
         ));
         let plan = Plan::new(&two, &two.variants).unwrap();
-        // Per seed: 2 general + 2 x 2 anomaly trainings, 6 downstream per variant (one ROC
-        // per digit), 1 samples, 2 baselines.
-        assert_eq!(plan.jobs.len(), 2 * (2 * (1 + 2 + 5 + 2) + 1 + 2));
+        // The classifier, then per seed: 2 general + 2 x 2 anomaly trainings, 8 downstream per
+        // variant (one ROC per digit, interpolation quality, dead units), 1 samples and 1
+        // sample quality, 2 baselines.
+        assert_eq!(
+            plan.jobs.len(),
+            1 + 2 * (2 * (1 + 2 + 5 + 2 + 1 + 1) + 2 + 2)
+        );
         let job = plan.job("seed43/anomaly_roc/vanilla_digit7").unwrap();
         assert_eq!(job.seed, 43);
         assert_eq!(job.task_name, "anomaly_roc/vanilla_digit7");
@@ -783,10 +966,126 @@ mod tests {
         for job in &plan.jobs {
             assert_eq!(more.job(&job.name).unwrap().key, job.key, "{}", job.name);
         }
-        assert_eq!(more.jobs.len(), plan.jobs.len() * 3 / 2);
+        // One classifier for any number of seeds.
+        assert_eq!(more.jobs.len() - 1, (plan.jobs.len() - 1) * 3 / 2);
         // Seed 42's downstream randomness does not depend on the name's seed prefix.
         let job = plan.job("seed42/reconstruction/vae").unwrap();
         assert_eq!(job.rng_seed(), derive_seed(42, "reconstruction/vae"));
+    }
+
+    #[test]
+    fn one_classifier_serves_every_seed_and_the_quality_jobs_read_it() {
+        let two = experiment(&BASE.replace("seed = 42", "seeds = [42, 43]"));
+        let plan = Plan::new(&two, &two.variants).unwrap();
+        let classifiers: Vec<&Job> = plan
+            .jobs
+            .iter()
+            .filter(|j| matches!(j.task, Task::Classifier { .. }))
+            .collect();
+        assert_eq!(classifiers.len(), 1);
+        let classifier = classifiers[0];
+        // Its own fixed seed, not one of the study's.
+        assert_eq!(
+            (classifier.seed, classifier.name.as_str()),
+            (0, "instrument/classifier")
+        );
+        for name in [
+            "seed42/sample_quality/vae",
+            "seed43/interpolation_quality/vanilla",
+        ] {
+            let job = plan.job(name).unwrap();
+            let deps: Vec<&str> = job
+                .deps
+                .iter()
+                .map(|&d| plan.jobs[d].name.as_str())
+                .collect();
+            assert_eq!(deps[1], "instrument/classifier", "{name}");
+            assert!(
+                deps[0].starts_with(&format!("seed{}/train/", job.seed)),
+                "{deps:?}"
+            );
+        }
+        // Its key depends neither on the seeds nor on the variants, but on its own settings,
+        // and the quality jobs' keys follow it.
+        let one = Plan::new(&experiment(BASE), &["vae".to_string()]).unwrap();
+        assert_eq!(one.job(names::CLASSIFIER).unwrap().key, classifier.key);
+        let longer = experiment(&format!("{BASE}[quality]\nclassifier_epochs = 3\n"));
+        let longer = Plan::new(&longer, &longer.variants).unwrap();
+        assert_ne!(longer.job(names::CLASSIFIER).unwrap().key, classifier.key);
+        let a = plan.job("seed42/sample_quality/vae").unwrap();
+        let b = longer.job("seed42/sample_quality/vae").unwrap();
+        assert_ne!(a.key, b.key);
+        assert_eq!(
+            plan.job("seed42/samples/vae").unwrap().key,
+            longer.job("seed42/samples/vae").unwrap().key
+        );
+    }
+
+    #[test]
+    fn a_quality_job_needs_the_classifiers_checkpoint_as_well_as_its_models() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = experiment(BASE);
+        let plan = Plan::new(&e, &e.variants).unwrap();
+        let cache = Cache::new(&dir.path().join("out"), &dir.path().join("ckpt"), &plan);
+        for job in &plan.jobs {
+            cache.store(job, 1.0, &serde_json::Value::Null).unwrap();
+        }
+        let classifier = plan.job(names::CLASSIFIER).unwrap();
+        assert_eq!(cache.finished_checkpoint(classifier), Some(false));
+        assert!(!cache.is_fresh(classifier));
+        let pending_names = |cache: &Cache| -> Vec<String> {
+            let pending = plan.pending(cache);
+            let jobs = plan.jobs.iter().zip(pending).filter(|(_, p)| *p);
+            jobs.map(|(j, _)| j.name.clone()).collect()
+        };
+        assert!(pending_names(&cache).is_empty());
+        let lost = plan.job("seed42/sample_quality/vae").unwrap();
+        std::fs::remove_file(cache.result_path(lost)).unwrap();
+        assert_eq!(
+            pending_names(&cache),
+            [
+                "instrument/classifier",
+                "seed42/train/vae_latent20",
+                "seed42/sample_quality/vae"
+            ]
+        );
+        // With the classifier's weights and record in place, only the model is retrained.
+        let Task::Classifier {
+            classifier: settings,
+        } = &classifier.task
+        else {
+            panic!("the classifier job holds its settings");
+        };
+        let dir = cache.classifier_dir(settings);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(run::CHECKPOINT_FILE), b"weights").unwrap();
+        let mut record = classifier::ClassifierRecord {
+            settings: settings.clone(),
+            result: crate::jobs::quality::ClassifierResult {
+                test_accuracy: 0.99,
+                frechet_floor: 1.0,
+                test_confidence: 0.99,
+                test_class_entropy: 2.3,
+                test_images: 10,
+                train_images: 10,
+                seed: 0,
+                architecture: String::new(),
+                train_losses: Vec::new(),
+                train_seconds: 1.0,
+            },
+            engine_version: ae_models::ENGINE_VERSION,
+            data: plan.data.clone(),
+        };
+        run::write_json(&dir.join(run::RECORD_FILE), &record).unwrap();
+        assert!(cache.is_fresh(classifier));
+        assert_eq!(
+            pending_names(&cache),
+            ["seed42/train/vae_latent20", "seed42/sample_quality/vae"]
+        );
+        // A classifier of other data is not reused.
+        record.data = "other files".into();
+        run::write_json(&dir.join(run::RECORD_FILE), &record).unwrap();
+        assert!(!cache.finished_classifier(settings));
     }
 
     #[test]

@@ -179,6 +179,19 @@ pub fn render(input: &ReportInput<'_>) -> String {
     }
     out.push('\n');
 
+    if let Some(t) = table(input.tables, crate::dead_units::TABLE) {
+        if t.rows
+            .iter()
+            .any(|row| row.summary(0).is_some_and(|s| s.mean > 0.0))
+        {
+            let _ = writeln!(out, "### Dead code units\n");
+            push_table(&mut out, input.tables, crate::dead_units::TABLE);
+        }
+    }
+    if let Some(study) = crate::dead_units::DeadUnitStudy::of(r) {
+        out.push_str(&study.section(crate::dead_units::published_bce(r)));
+    }
+
     let _ = writeln!(out, "## Sampling\n");
     let _ = writeln!(
         out,
@@ -190,25 +203,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
         .iter()
         .filter(|v| v.samples.is_some())
         .collect();
-    if !sampled.is_empty() {
+    // One image per line: each grid is wide enough to read only at full width.
+    for v in sampled {
         let _ = writeln!(
             out,
-            "| {} |",
-            sampled
-                .iter()
-                .map(|v| v.variant.as_str())
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
-        let _ = writeln!(out, "|{}", "---|".repeat(sampled.len()));
-        let _ = writeln!(
-            out,
-            "| {} |\n",
-            sampled
-                .iter()
-                .map(|v| format!("![{0}]({1})", v.variant, figures::samples_png(&v.variant)))
-                .collect::<Vec<_>>()
-                .join(" | ")
+            "![{0}]({1})\n",
+            v.variant,
+            figures::samples_png(&v.variant)
         );
     }
 
@@ -218,7 +219,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
             out,
             "Encoder outputs of test image #{} (a {}) and #{} (a {}) blended linearly in {} \
              steps, each passed through the bottleneck and decoded. The strips show {} evenly \
-             spaced frames; the GIFs play all of them.\n",
+             spaced frames, each labelled with its blend fraction t and frame index; the GIFs \
+             play all of them.\n",
             i.from.0,
             i.from.1,
             i.to.0,
@@ -227,17 +229,17 @@ pub fn render(input: &ReportInput<'_>) -> String {
             figures::STRIP_FRAMES.min(i.frames.count)
         );
     }
-    let _ = writeln!(out, "| variant | strip | animation |\n|---|---|---|");
     for v in first.variants.iter().filter(|v| v.interpolation.is_some()) {
         let _ = writeln!(
             out,
-            "| {0} | ![{0}]({1}) | ![{0} animation]({2}) |",
+            "![{0}]({1}) ![{0} animation]({2})\n",
             v.variant,
             figures::interpolation_png(&v.variant),
             figures::interpolation_gif(&v.variant)
         );
     }
-    out.push('\n');
+
+    out.push_str(&crate::quality_tables::report_section(r, input.tables));
 
     let _ = writeln!(out, "## Latent structure\n");
     let method = first
@@ -291,21 +293,29 @@ pub fn render(input: &ReportInput<'_>) -> String {
             "AUC per variant and held-out class",
             figures::LEAVE_ONE_CLASS_OUT_PNG,
         );
-        if let Some(t) = table(input.tables, "leave_one_class_out") {
-            let _ = match agreement::between_held_out_classes(t, e.anomaly.digits.len()) {
-                Some((rho, pairs)) => writeln!(
-                    out,
-                    "Does the ranking of the variants depend on the held-out class? The mean \
-                     Spearman correlation between the rankings of two held-out classes (AUC \
-                     averaged over the seeds; pairs of classes compared: {pairs}) is **{rho:.2}** (1: the \
-                     same ranking whatever the class; 0: unrelated rankings).\n"
-                ),
-                None => writeln!(
-                    out,
-                    "Too few variants with every held-out class to compare rankings.\n"
-                ),
-            };
-        }
+        let _ = match agreement::between_held_out_classes(r) {
+            Some(a) => writeln!(
+                out,
+                "Does the ranking of the variants depend on the held-out class? The mean \
+                 Spearman correlation between the rankings of two held-out classes (per-image \
+                 BCE score; from seed{} {}, the seed{} holding out every class; pairs of \
+                 classes compared: {}) is **{:.2}** (1: the same ranking whatever the class; 0: \
+                 unrelated rankings).\n",
+                if a.seeds.len() == 1 { "" } else { "s" },
+                a.seeds
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if a.seeds.len() == 1 { "" } else { "s" },
+                a.pairs,
+                a.rho
+            ),
+            None => writeln!(
+                out,
+                "Too few variants with every held-out class to compare rankings.\n"
+            ),
+        };
     }
 
     let _ = writeln!(out, "## Linear probe\n");
@@ -430,16 +440,13 @@ fn push_findings(out: &mut String, input: &ReportInput<'_>) {
          reconstruction error.\n",
         if n == 1 { "" } else { "s" }
     );
-    let _ = writeln!(
-        out,
-        "How to read the verdicts: each finding is checked in every seed. Under each protocol it **holds** when it holds \
-         in every seed and every paired difference between the variants it compares (mean \
-         over the seeds, with its 95% interval in brackets, oriented so that a positive \
-         difference supports the finding) lies above zero; it **does not hold** when it fails \
-         in every seed or a difference lies below zero; otherwise it is **inconclusive**. A \
-         finding that holds under the reference's protocol only (its early-stopped Adam probe, \
-         its pre-fix anomaly score) is **protocol-dependent**.\n"
-    );
+    let _ = writeln!(out, "How to read the verdicts: {}\n", crate::findings::RULE);
+    if n == 1 {
+        let _ = writeln!(
+            out,
+            "This study has one seed: every finding below is an indication, not a verdict.\n"
+        );
+    }
     let _ = writeln!(out, "In brief (the table below gives the evidence):\n");
     for (i, f) in input.findings.iter().enumerate() {
         let counts: Vec<String> = f
@@ -452,7 +459,7 @@ fn push_findings(out: &mut String, input: &ReportInput<'_>) {
             "{}. {}: **{}**{}",
             i + 1,
             f.claim,
-            f.verdict.label(),
+            f.verdict_words,
             if counts.is_empty() {
                 String::new()
             } else {
@@ -472,7 +479,7 @@ fn push_findings(out: &mut String, input: &ReportInput<'_>) {
             i + 1,
             f.claim,
             f.criterion,
-            f.verdict.label(),
+            f.verdict_words,
             f.evidence
         );
     }

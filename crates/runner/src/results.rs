@@ -16,6 +16,7 @@ use ae_eval::tasks::{AnomalyResult, LatentStructure, ProbeResult};
 use crate::jobs::baselines::RandomEncoder;
 use crate::jobs::interpolation::Interpolation;
 use crate::jobs::linear_probe::LinearProbe;
+use crate::jobs::quality::{ClassifierResult, InterpolationQuality, SampleQuality};
 use crate::jobs::reconstruction::Reconstruction;
 use crate::jobs::samples::Samples;
 use crate::jobs::train::TrainResult;
@@ -55,6 +56,13 @@ pub struct VariantResults {
     pub held_out: Vec<(u8, Option<AnomalyResult>)>,
     /// Task 6.
     pub probe: Option<LinearProbe>,
+    /// Task 2 measured: the general model's samples judged by the classifier (sampling
+    /// variants only).
+    pub sample_quality: Option<SampleQuality>,
+    /// Task 3 measured: the general model's interpolations judged by the classifier.
+    pub interpolation_quality: Option<InterpolationQuality>,
+    /// The general model's latent units that are 0 on every test image.
+    pub dead_units: Option<ae_eval::tasks::DeadUnits>,
 }
 
 impl VariantResults {
@@ -98,6 +106,9 @@ pub struct StudyResults {
     pub seeds: Vec<SeedResults>,
     /// Every job with its wall time.
     pub jobs: Vec<JobTiming>,
+    /// The instrument classifier behind the quality results (one per study, the same for
+    /// every seed).
+    pub classifier: Option<ClassifierResult>,
 }
 
 impl StudyResults {
@@ -134,6 +145,7 @@ impl StudyResults {
             })
             .collect();
         let mut jobs = Vec::with_capacity(plan.jobs.len());
+        let mut classifier = None;
         for job in &plan.jobs {
             let cached = cache.load::<serde_json::Value>(job)?;
             jobs.push(JobTiming {
@@ -141,6 +153,14 @@ impl StudyResults {
                 seconds: cached.as_ref().map(|c| c.seconds),
             });
             let Some(cached) = cached else { continue };
+            if let Task::Classifier { .. } = job.task {
+                // The study's one classifier belongs to no seed.
+                classifier = Some(
+                    typed(cached.result)
+                        .with_context(|| format!("reading the cached result of {}", job.name))?,
+                );
+                continue;
+            }
             let seed = seeds
                 .iter_mut()
                 .find(|s| s.seed == job.seed)
@@ -179,6 +199,7 @@ impl StudyResults {
             variants: plan.variants.clone(),
             seeds,
             jobs,
+            classifier,
         })
     }
 
@@ -267,6 +288,12 @@ pub struct VariantJson {
     pub anomaly: Vec<AnomalyJson>,
     /// Task 6.
     pub linear_probe: Option<LinearProbe>,
+    /// Task 2 measured by the classifier (sampling variants only).
+    pub sample_quality: Option<SampleQuality>,
+    /// Task 3 measured by the classifier.
+    pub interpolation_quality: Option<InterpolationQuality>,
+    /// Latent units of the general model that are 0 on every test image.
+    pub dead_units: Option<usize>,
 }
 
 /// Training summaries of a variant.
@@ -305,6 +332,10 @@ pub struct AnomalyJson {
     pub auc: f64,
     /// The ROC curve.
     pub roc: RocCorners,
+    /// Area under the ROC curve of the reference's published (pre-fix) score.
+    pub published_auc: f64,
+    /// The published score's ROC curve.
+    pub published_roc: RocCorners,
 }
 
 /// One seed in `results.json`.
@@ -329,6 +360,8 @@ pub struct ResultsJson<'a> {
     pub metadata: &'a RunMetadata,
     /// Per seed.
     pub seeds: Vec<SeedJson>,
+    /// The instrument classifier behind every seed's sample and interpolation quality.
+    pub classifier: Option<&'a ClassifierResult>,
     /// The reference's qualitative findings, checked over the seeds.
     pub findings: &'a [Finding],
     /// Per-job wall times.
@@ -367,9 +400,14 @@ fn variant_json(v: &VariantResults) -> VariantJson {
                 digit: a.digit,
                 auc: a.auc,
                 roc: RocCorners::of(&a.roc.fpr, &a.roc.tpr),
+                published_auc: a.published_auc,
+                published_roc: RocCorners::of(&a.published_roc.fpr, &a.published_roc.tpr),
             })
             .collect(),
         linear_probe: v.probe.clone(),
+        sample_quality: v.sample_quality.clone(),
+        interpolation_quality: v.interpolation_quality.clone(),
+        dead_units: v.dead_units.as_ref().map(|d| d.dead),
     }
 }
 
@@ -397,6 +435,7 @@ pub fn write_results_json(
         experiment: &results.experiment,
         metadata,
         seeds,
+        classifier: results.classifier.as_ref(),
         findings,
         jobs: &results.jobs,
     };
@@ -445,6 +484,7 @@ pub(crate) mod tests {
             variants: bce.iter().map(|(n, _)| n.to_string()).collect(),
             seeds,
             jobs: Vec::new(),
+            classifier: None,
         }
     }
 

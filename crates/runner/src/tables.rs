@@ -66,7 +66,7 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-fn col(key: &str, title: &str, decimals: usize) -> Column {
+pub(crate) fn col(key: &str, title: &str, decimals: usize) -> Column {
     Column {
         key: key.into(),
         title: title.into(),
@@ -316,7 +316,7 @@ pub fn mean_pm(s: &Summary, decimals: usize) -> String {
 }
 
 /// Rows of one value per metric per variant.
-fn variant_rows(
+pub(crate) fn variant_rows(
     results: &StudyResults,
     metrics: usize,
     values: impl Fn(&VariantResults) -> Vec<Option<f64>>,
@@ -371,7 +371,7 @@ fn baseline_row(
     row
 }
 
-fn seeds_note(results: &StudyResults) -> String {
+pub(crate) fn seeds_note(results: &StudyResults) -> String {
     let seeds: Vec<u64> = results.seeds.iter().map(|s| s.seed).collect();
     seeds_note_for(&seeds)
 }
@@ -676,31 +676,39 @@ pub fn training_time(results: &StudyResults) -> MetricTable {
     }
 }
 
-fn verdict(ok: Option<bool>) -> Cell {
-    match ok {
-        Some(true) => Cell::Text("yes".into()),
-        Some(false) => Cell::Text("no".into()),
-        None => Cell::Missing,
-    }
-}
-
-/// One comparison with a published number: our summary over the seeds beside it.
+/// One comparison with a published number: our summary over the seeds beside it, our 95%
+/// prediction interval for one new seed, and how far outside it the published number lies
+/// (0 inside; empty with one seed, which has no interval).
 fn compared(ours: &[f64], reference: f64, decimals: usize) -> Vec<Cell> {
     let s = summarize(ours);
-    // One seed has no range to speak of: the cell is empty, not "no".
-    let range = ae_eval::stats::range(ours).filter(|_| ours.len() >= 2);
+    let interval = s.and_then(|s| s.prediction_interval());
     vec![
         s.map_or(Cell::Missing, |s| Cell::Text(mean_pm(&s, decimals))),
         Cell::Fixed(reference, decimals),
         s.map_or(Cell::Missing, |s| Cell::Fixed(s.mean - reference, decimals)),
-        verdict(range.map(|(lo, hi)| lo <= reference && reference <= hi)),
-        verdict(s.and_then(|s| s.within_two_sd(reference))),
+        interval.map_or(Cell::Missing, |(lo, hi)| {
+            Cell::Text(format!("[{lo:.decimals$}, {hi:.decimals$}]"))
+        }),
+        interval.map_or(Cell::Missing, |(lo, hi)| {
+            Cell::Fixed(outside_by(reference, lo, hi), decimals)
+        }),
     ]
 }
 
+/// How far `x` lies outside `[lo, hi]`: negative below, positive above, 0 inside.
+pub fn outside_by(x: f64, lo: f64, hi: f64) -> f64 {
+    if x < lo {
+        x - lo
+    } else if x > hi {
+        x - hi
+    } else {
+        0.0
+    }
+}
+
 /// Ours against the reference's published numbers for the study's dataset (empty cells where
-/// it published none): our mean and 95% interval over the seeds, and whether the published
-/// number lies inside our seed range and inside mean ± 2 sd.
+/// it published none): our mean and 95% interval over the seeds, our 95% prediction interval
+/// for one new seed, and how far outside it the published number lies.
 pub fn comparison(results: &StudyResults) -> Table {
     let study = crate::reference::study(&results.experiment.dataset);
     let mut columns = Vec::new();
@@ -721,8 +729,12 @@ pub fn comparison(results: &StudyResults) -> Table {
                 &format!("{title} diff"),
                 decimals,
             ),
-            col(&format!("{key}_in_seed_range"), "in seed range", 0),
-            col(&format!("{key}_within_2sd"), "within 2 sd", 0),
+            col(&format!("{key}_prediction_interval"), "95% PI, one seed", 0),
+            col(
+                &format!("{key}_outside_by"),
+                "published outside PI by",
+                decimals,
+            ),
         ]);
     }
     let mut rows: Vec<Row> = results
@@ -781,9 +793,12 @@ pub fn comparison(results: &StudyResults) -> Table {
         caption: format!(
             "Our numbers (reference protocols: the early-stopped probe on sampled codes, the \
              pre-fix anomaly score) beside the reference's published numbers (one seed). \
-             Differences are our mean minus the reference; \"in seed range\" says whether the \
-             published number lies between our lowest and highest seed, \"within 2 sd\" whether \
-             it lies within our mean ± 2 sample sd (both need two seeds). {}{source}",
+             Differences are our mean minus the reference. \"95% PI, one seed\" is our 95% \
+             prediction interval for one new seed, mean ± t(0.975, n-1) · sd · sqrt(1 + 1/n): \
+             where a single run of our study would land 95% of the time, the yardstick for the \
+             reference's single run (the range of five seeds misses a new draw a third of the \
+             time). \"outside PI by\" is how far the published number lies beyond it (0: \
+             inside; needs two seeds). {}{source}",
             seeds_note(results)
         ),
         columns,
@@ -801,6 +816,10 @@ pub fn metric_tables(results: &StudyResults) -> Vec<MetricTable> {
         clustering(results),
         training_time(results),
     ]
+    .into_iter()
+    .chain(crate::quality_tables::tables(results))
+    .chain([crate::dead_units::table(results)])
+    .collect()
 }
 
 /// The CSV files (stems under `tables/`) whose contents depend only on the computation, not
@@ -814,7 +833,11 @@ pub fn deterministic_table_names() -> Vec<String> {
         "anomaly",
         "leave_one_class_out",
         "clustering",
-    ] {
+    ]
+    .into_iter()
+    .chain(crate::quality_tables::NAMES)
+    .chain([crate::dead_units::TABLE])
+    {
         names.push(table.to_string());
         names.push(format!("{table}_summary"));
     }
@@ -827,14 +850,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_published_number_is_placed_in_the_seed_range_only_from_two_seeds() {
-        // Two seeds 1 and 3: mean 2, sd sqrt(2); 2.5 is inside the range and within 2 sd.
-        let two = compared(&[1.0, 3.0], 2.5, 2);
-        assert_eq!(two[2], Cell::Fixed(-0.5, 2));
-        assert_eq!(two[3], Cell::Text("yes".into()));
-        assert_eq!(two[4], Cell::Text("yes".into()));
-        assert_eq!(compared(&[1.0, 3.0], 3.5, 2)[3], Cell::Text("no".into()));
-        // One seed: a difference, but no range and no sd.
+    fn a_published_number_is_placed_against_the_prediction_interval_of_one_new_seed() {
+        // Seeds 1..5: mean 3, sd sqrt(2.5); the prediction interval is 3 ± t(0.975, 4) ·
+        // sqrt(2.5) · sqrt(1.2) = 3 ± 4.808944 = [-1.81, 7.81] (Python:
+        // 2.7764451051977934 * math.sqrt(3)). 7.5 lies inside it (though outside the seeds'
+        // range), 9 lies 1.191056 above it, -2 lies 0.191056 below.
+        let ours = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let inside = compared(&ours, 7.5, 2);
+        assert_eq!(inside[2], Cell::Fixed(-4.5, 2));
+        assert_eq!(inside[3], Cell::Text("[-1.81, 7.81]".into()));
+        assert_eq!(inside[4], Cell::Fixed(0.0, 2));
+        let Cell::Fixed(above, _) = compared(&ours, 9.0, 2)[4] else {
+            panic!("a number")
+        };
+        assert!((above - 1.191056).abs() < 1e-6, "{above}");
+        let Cell::Fixed(below, _) = compared(&ours, -2.0, 2)[4] else {
+            panic!("a number")
+        };
+        assert!((below + 0.191056).abs() < 1e-6, "{below}");
+        // One seed: a difference, but no interval.
         let one = compared(&[1.0], 1.0, 2);
         assert_eq!(one[2], Cell::Fixed(0.0, 2));
         assert_eq!((&one[3], &one[4]), (&Cell::Missing, &Cell::Missing));

@@ -19,6 +19,9 @@ pub enum Reads {
     PrimaryHeldOut,
     /// Each anomaly model, one job per held-out class.
     EachHeldOut,
+    /// The general model, judged by the instrument classifier (the study's one
+    /// `instrument/classifier` job).
+    GeneralAndClassifier,
 }
 
 /// One downstream task of a variant.
@@ -41,7 +44,9 @@ impl DownstreamTask {
     pub fn name(&self, variant: &str, digit: u8) -> String {
         match self.reads {
             Reads::EachHeldOut => names::anomaly_roc(variant, digit),
-            Reads::General | Reads::PrimaryHeldOut => names::task(self.kind, variant),
+            Reads::General | Reads::PrimaryHeldOut | Reads::GeneralAndClassifier => {
+                names::task(self.kind, variant)
+            }
         }
     }
 
@@ -73,7 +78,7 @@ fn latent(e: &Experiment, variant: &str, latent_dim: usize) -> Task {
 }
 
 /// Every downstream task, in the order a variant's jobs run.
-pub const DOWNSTREAM: [DownstreamTask; 7] = [
+pub const DOWNSTREAM: [DownstreamTask; 10] = [
     DownstreamTask {
         kind: "reconstruction",
         reads: Reads::General,
@@ -146,6 +151,36 @@ pub const DOWNSTREAM: [DownstreamTask; 7] = [
                 None => Ok(()),
             }
         },
+    },
+    DownstreamTask {
+        kind: "sample_quality",
+        reads: Reads::GeneralAndClassifier,
+        applies: |c| c.can_sample,
+        task: |e, variant, _| Task::SampleQuality {
+            variant: variant.into(),
+            draws: e.quality.sample_draws,
+        },
+        store: |v, _, x| into(&mut v.sample_quality, x),
+    },
+    DownstreamTask {
+        kind: "interpolation_quality",
+        reads: Reads::GeneralAndClassifier,
+        applies: every,
+        task: |e, variant, _| Task::InterpolationQuality {
+            variant: variant.into(),
+            pairs: e.quality.interpolation_pairs,
+            steps: e.evaluation.interpolation_steps,
+        },
+        store: |v, _, x| into(&mut v.interpolation_quality, x),
+    },
+    DownstreamTask {
+        kind: "dead_units",
+        reads: Reads::General,
+        applies: every,
+        task: |_, variant, _| Task::DeadUnits {
+            variant: variant.into(),
+        },
+        store: |v, _, x| into(&mut v.dead_units, x),
     },
 ];
 

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use ae_runner::tables::deterministic_table_names;
 
 const EXPERIMENT: &str = "crates/runner/tests/two_variants.toml";
-/// 2 variants x (2 trainings + 6 downstream jobs), the VAE's samples, 2 baselines.
-const JOBS: usize = 19;
+/// The classifier, 2 variants x (2 trainings + 6 downstream jobs + interpolation quality),
+/// the VAE's samples and sample quality, 2 baselines.
+const JOBS: usize = 23;
 
 fn workspace() -> PathBuf {
     std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()

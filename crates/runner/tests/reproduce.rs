@@ -201,9 +201,10 @@ fn quick_run_writes_every_output() {
         "### Every held-out class",
         "Spearman correlation between the rankings",
         " ± ",
-        "in seed range",
+        "95% PI, one seed",
         "shallow reconstructs worst",
-        "see images",
+        "Fréchet classifier distance",
+        "inner-frame confidence",
         "cargo run --release -p ae-runner -- reproduce",
         "Per-job wall times",
     ] {
@@ -218,7 +219,121 @@ fn quick_run_writes_every_output() {
     assert_eq!(variants.len(), e.variants.len());
     assert_eq!(variants[0]["anomaly"].as_array().unwrap().len(), 2);
     assert!(variants[0]["anomaly"][0]["roc"]["fpr"].is_array());
+    // Both anomaly scores, as the report says every number is here.
+    let published = variants[0]["anomaly"][0]["published_auc"].as_f64().unwrap();
+    let bce_score = variants[0]["anomaly"][0]["auc"].as_f64().unwrap();
+    assert!(
+        published > 0.0 && published < 1.0 && published != bce_score,
+        "{published}"
+    );
+    assert!(variants[0]["anomaly"][0]["published_roc"]["tpr"].is_array());
     assert_eq!(results["jobs"].as_array().unwrap().len(), quick_jobs());
+}
+
+#[test]
+fn quick_run_measures_sample_and_interpolation_quality() {
+    let out = fresh_run();
+    let e = Experiment::load(&workspace().join(QUICK)).unwrap();
+    for file in [
+        "jobs/instrument/classifier.json.gz",
+        "checkpoints/instrument/classifier_seed0/model.safetensors",
+        "tables/sample_quality.csv",
+        "tables/sample_quality_summary.csv",
+        "tables/interpolation_quality.csv",
+        "tables/interpolation_quality_summary.csv",
+        "seeds_sample_quality.png",
+        "seeds_interpolation_quality.png",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    let classifier = &results["classifier"];
+    // Even the smoke profile's classifier (2,000 images, two epochs) reads most digits.
+    let accuracy = classifier["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.8, "{classifier}");
+    assert_eq!(classifier["test_images"], 1000);
+    assert_eq!(classifier["train_images"], 2000);
+    let floor = classifier["frechet_floor"].as_f64().unwrap();
+    assert!(floor > 0.0, "{classifier}");
+    let frames = e.evaluation.interpolation_steps as f64;
+    for seed in results["seeds"].as_array().unwrap() {
+        for v in seed["variants"].as_array().unwrap() {
+            let name = v["variant"].as_str().unwrap();
+            let samples = &v["sample_quality"];
+            if ["vae", "beta_vae_strict", "beta_vae_loose", "vq"].contains(&name) {
+                assert_eq!(samples["draws"], 1000, "{name}: {samples}");
+                // Two-epoch models' samples are further from the test images than real
+                // training images are.
+                let fcd = samples["frechet_distance"].as_f64().unwrap();
+                assert!(fcd > floor, "{name}: FCD {fcd} under the floor {floor}");
+                // The entropy is that of the class histogram the job file keeps.
+                let job = format!("jobs/seed{}/sample_quality/{name}.json.gz", seed["seed"]);
+                let gz = std::fs::File::open(out.join(&job)).unwrap();
+                let cached: serde_json::Value =
+                    serde_json::from_reader(flate2::read::GzDecoder::new(gz)).unwrap();
+                let counts: Vec<f64> = cached["result"]["class_counts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_f64().unwrap())
+                    .collect();
+                assert_eq!(counts.iter().sum::<f64>(), 1000.0, "{job}");
+                let entropy: f64 = counts
+                    .iter()
+                    .filter(|&&c| c > 0.0)
+                    .map(|c| -c / 1000.0 * (c / 1000.0).ln())
+                    .sum();
+                let recorded = samples["class_entropy"].as_f64().unwrap();
+                assert!((recorded - entropy).abs() < 1e-12, "{name}: {samples}");
+                assert!(recorded.is_sign_positive(), "{name}: {samples}");
+                let confidence = samples["mean_confidence"].as_f64().unwrap();
+                assert!((0.1..=1.0).contains(&confidence), "{name}: {samples}");
+            } else {
+                assert!(samples.is_null(), "{name} cannot sample: {samples}");
+            }
+            let i = &v["interpolation_quality"];
+            assert_eq!(i["pairs"], 10, "{name}: {i}");
+            // The largest of the 129 steps is at least their mean.
+            let fraction = i["max_step_fraction"].as_f64().unwrap();
+            assert!(
+                fraction >= 1.0 / (frames - 1.0) - 1e-12 && fraction <= 1.0,
+                "{name}: {i}"
+            );
+            let confidence = i["mean_inner_confidence"].as_f64().unwrap();
+            assert!((0.1..=1.0).contains(&confidence), "{name}: {i}");
+        }
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in [
+        "## Sample and interpolation quality, measured",
+        "judged by an instrument, not a contestant",
+        &format!("Its test accuracy is **{:.2}%**", 100.0 * accuracy),
+        "(seeds_sample_quality.png)",
+    ] {
+        assert!(report.contains(needle), "report.md lacks {needle:?}");
+    }
+}
+
+#[test]
+fn a_lost_quality_result_retrains_the_classifier_and_the_model_it_reads() {
+    let dir = scratch();
+    let out = dir.path().join("quick");
+    copy_dir(fresh_run(), &out);
+    // A clone: results without checkpoints, and one sample-quality result lost.
+    std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
+    std::fs::remove_file(out.join("jobs/seed43/sample_quality/vq.json.gz")).unwrap();
+    let partial = reproduce(&out);
+    assert_eq!(
+        jobs_done(&partial),
+        [
+            "instrument/classifier",
+            "seed43/train/vq_latent20",
+            "seed43/sample_quality/vq"
+        ]
+    );
+    // The same classifier and model to the bit: the same tables.
+    assert_same_tables(fresh_run(), &out);
 }
 
 #[test]

@@ -10,8 +10,7 @@ use image::{
 
 use ae_data::fs::write_atomic;
 
-/// Padding in pixels between tiles of [`reconstruction_grid`] and
-/// [`interpolation_strip`].
+/// Padding in pixels between the tiles of a figure (before upscaling).
 pub const GRID_PAD: usize = 2;
 
 /// Value of padding pixels and of missing tiles' surroundings: mid gray, so
@@ -55,54 +54,6 @@ pub fn image_grid(images: &[f32], side: usize, rows: usize, cols: usize, pad: us
     img
 }
 
-/// Two rows of `n` tiles: the first `n` `originals` across the top and
-/// their `reconstructions` directly beneath, [`GRID_PAD`] pixels apart.
-///
-/// # Panics
-/// If either slice holds fewer than `n` images of `side x side`.
-pub fn reconstruction_grid(
-    originals: &[f32],
-    reconstructions: &[f32],
-    side: usize,
-    n: usize,
-) -> GrayImage {
-    let len = n * side * side;
-    assert!(
-        originals.len() >= len && reconstructions.len() >= len,
-        "fewer than n images"
-    );
-    let both = [&originals[..len], &reconstructions[..len]].concat();
-    image_grid(&both, side, 2, n, GRID_PAD)
-}
-
-/// One row of `n_shown` frames picked evenly from `frames` (row-major,
-/// each `side x side`), always including the first and the last frame,
-/// [`GRID_PAD`] pixels apart.
-///
-/// # Panics
-/// If there are no frames, `n_shown == 0`, or the length is not a multiple
-/// of `side * side`.
-pub fn interpolation_strip(frames: &[f32], side: usize, n_shown: usize) -> GrayImage {
-    let area = side * side;
-    assert!(
-        side > 0 && frames.len().is_multiple_of(area),
-        "frames must be n x side x side"
-    );
-    let m = frames.len() / area;
-    assert!(m > 0 && n_shown > 0, "need at least one frame to show");
-    let picked: Vec<f32> = (0..n_shown)
-        .flat_map(|i| {
-            let k = if n_shown == 1 {
-                0
-            } else {
-                (i * (m - 1) + (n_shown - 1) / 2) / (n_shown - 1)
-            };
-            frames[k * area..(k + 1) * area].iter().copied()
-        })
-        .collect();
-    image_grid(&picked, side, 1, n_shown, GRID_PAD)
-}
-
 /// Encodes `img` (gray, RGB, ...) as PNG and writes it atomically to `path`.
 pub fn save_png<P, C>(img: &ImageBuffer<P, C>, path: &Path) -> io::Result<()>
 where
@@ -135,25 +86,6 @@ mod tests {
         assert_eq!(g.get_pixel(3, 0)[0], 0); // clamped
         assert_eq!(g.get_pixel(0, 3)[0], 255);
         assert_eq!(g.get_pixel(4, 4)[0], 0); // missing tile
-    }
-
-    #[test]
-    fn reconstruction_and_strip_layout() {
-        let side = 28;
-        let originals = vec![1.0; 10 * side * side];
-        let recons = vec![0.0; 10 * side * side];
-        let g = reconstruction_grid(&originals, &recons, side, 8);
-        assert_eq!(g.dimensions(), (8 * 28 + 7 * 2, 2 * 28 + 2));
-        assert_eq!(g.get_pixel(5, 5)[0], 255);
-        assert_eq!(g.get_pixel(5, 35)[0], 0);
-
-        let frames: Vec<f32> = (0..11)
-            .flat_map(|k| vec![k as f32 / 10.0; side * side])
-            .collect();
-        let s = interpolation_strip(&frames, side, 6);
-        assert_eq!(s.dimensions(), (6 * 28 + 5 * 2, 28));
-        let shown: Vec<u8> = (0..6).map(|i| s.get_pixel(i * 30, 0)[0]).collect();
-        assert_eq!(shown, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0].map(to_u8));
     }
 
     #[test]

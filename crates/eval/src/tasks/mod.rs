@@ -8,6 +8,7 @@
 //! the caller's RNG, so a seeded RNG makes every task reproducible.
 
 pub mod anomaly;
+pub mod dead_units;
 pub mod interpolation;
 pub mod latent;
 pub mod logistic_probe;
@@ -16,6 +17,7 @@ pub mod reconstruction;
 pub mod sampling;
 
 pub use anomaly::{anomaly_detection, published_scores, AnomalyResult, ANOMALOUS_DIGIT};
+pub use dead_units::{count_dead, dead_units, DeadUnits};
 pub use interpolation::{interpolate, INTERPOLATION_STEPS};
 pub use latent::{latent_structure, structure_of_codes, LatentStructure};
 pub use logistic_probe::{

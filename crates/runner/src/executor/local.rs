@@ -254,9 +254,10 @@ mod tests {
         let progress = JobProgress::new(0);
         let todo: Vec<usize> = (0..plan.jobs.len()).collect();
         let board = Board::new(&plan, &todo);
-        // Training jobs and the baselines come first; nothing downstream is ready.
+        // The classifier, training jobs and the baselines come first; nothing downstream is
+        // ready.
         let mut started = Vec::new();
-        for _ in 0..6 {
+        for _ in 0..7 {
             started.push(board.next(&progress).unwrap());
         }
         let names: Vec<&str> = started
@@ -266,6 +267,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "instrument/classifier",
                 "seed42/train/vanilla_latent20",
                 "seed42/train/vanilla_latent2_without1",
                 "seed42/train/vae_latent20",

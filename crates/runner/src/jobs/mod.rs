@@ -4,14 +4,19 @@
 
 pub mod anomaly_roc;
 pub mod baselines;
+pub mod classifier;
 pub mod interpolation;
+pub mod interpolation_quality;
 pub mod latent_structure;
 pub mod linear_probe;
+pub mod quality;
 pub mod reconstruction;
+pub mod sample_quality;
 pub mod samples;
 pub mod train;
 
 use ae_data::{Dataset, LabelledImages};
+use ae_models::classifier::Classifier;
 use ae_models::{Model, TrainingObserver};
 use anyhow::{Context, Result};
 use rand::SeedableRng;
@@ -125,6 +130,22 @@ impl JobContext<'_> {
             run::load_run(&dir).with_context(|| format!("loading the model of {}", dep.name))?;
         Ok(model)
     }
+
+    /// The instrument classifier of `job`'s `index`-th dependency (the classifier job).
+    fn classifier(&self, job: &Job, index: usize) -> Result<Classifier> {
+        let dep = &self.plan.jobs[job.deps[index]];
+        let Task::Classifier {
+            classifier: settings,
+        } = &dep.task
+        else {
+            anyhow::bail!(
+                "{} depends on {}, which is no classifier",
+                job.name,
+                dep.name
+            );
+        };
+        classifier::load(&self.cache.classifier_dir(settings), settings)
+    }
 }
 
 /// Runs `job` and returns its result as JSON; training reports its batches to `observer`.
@@ -195,6 +216,32 @@ pub fn run_job(
             &probe.config(),
             &mut rng,
         ))?,
+        Task::Classifier { classifier } => serde_json::to_value(classifier::run(ctx, classifier)?)?,
+        Task::SampleQuality { draws, .. } => {
+            let (model, classifier) = (ctx.model(job, 0)?, ctx.classifier(job, 1)?);
+            let result = sample_quality::run(&*model, &classifier, &data.test, *draws, &mut rng)?;
+            serde_json::to_value(result)?
+        }
+        Task::DeadUnits { .. } => {
+            let model = ctx.model(job, 0)?;
+            serde_json::to_value(ae_eval::tasks::dead_units(
+                &*model,
+                &data.test.images,
+                &mut rng,
+            )?)?
+        }
+        Task::InterpolationQuality { pairs, steps, .. } => {
+            let (model, classifier) = (ctx.model(job, 0)?, ctx.classifier(job, 1)?);
+            let result = interpolation_quality::run(
+                &*model,
+                &classifier,
+                &data.test,
+                *pairs,
+                *steps,
+                &mut rng,
+            )?;
+            serde_json::to_value(result)?
+        }
     };
     Ok(value)
 }
