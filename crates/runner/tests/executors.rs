@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use ae_runner::tables::deterministic_table_names;
 
 const EXPERIMENT: &str = "crates/runner/tests/two_variants.toml";
-/// The classifier, 2 variants x (2 trainings + 6 downstream jobs + interpolation quality),
+/// The classifier, 2 variants x (2 trainings + 6 downstream jobs + interpolation quality +
+/// dead units),
 /// the VAE's samples and sample quality, 2 baselines.
-const JOBS: usize = 23;
+const JOBS: usize = 25;
 
 fn workspace() -> PathBuf {
     std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap()
