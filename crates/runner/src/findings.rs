@@ -96,6 +96,8 @@ pub struct ProtocolCheck {
     pub holds_in: usize,
     /// Seeds with every result the check needs.
     pub seeds: usize,
+    /// Seeds of the study (more than `seeds` while some results are missing).
+    pub study_seeds: usize,
     /// The paired comparisons that decide it.
     pub comparisons: Vec<PairedComparison>,
     /// The verdict under this protocol alone.
@@ -346,6 +348,16 @@ fn overall(checks: &[ProtocolCheck]) -> (Verdict, String) {
             .filter_map(|c| c.scope.as_ref().map(|s| format!("; {}: {s}", c.protocol)))
             .collect()
     };
+    let partial: String = checkable
+        .iter()
+        .filter(|c| c.seeds < c.study_seeds)
+        .map(|c| {
+            format!(
+                "; {}: only {} of the study's {} seeds have every result yet",
+                c.protocol, c.seeds, c.study_seeds
+            )
+        })
+        .collect();
     match checkable.as_slice() {
         [] => (Verdict::NotCheckable, Verdict::NotCheckable.label().into()),
         [first, rest @ ..] if rest.iter().all(|c| c.verdict == first.verdict) => {
@@ -355,7 +367,7 @@ fn overall(checks: &[ProtocolCheck]) -> (Verdict, String) {
                 String::new()
             };
             let words = format!(
-                "{}{under}{}{not_checked}",
+                "{}{under}{}{not_checked}{partial}",
                 first.verdict.label(),
                 scopes(&checkable)
             );
@@ -387,7 +399,7 @@ fn overall(checks: &[ProtocolCheck]) -> (Verdict, String) {
             (
                 Verdict::ProtocolDependent,
                 format!(
-                    "{}: {words}{not_checked}",
+                    "{}: {words}{not_checked}{partial}",
                     Verdict::ProtocolDependent.label()
                 ),
             )
@@ -459,6 +471,7 @@ fn check_protocol(results: &StudyResults, spec: &MetricSpec<'_>, rule: &Rule<'_>
                 protocol: spec.protocol.into(),
                 holds_in: 0,
                 seeds: 0,
+                study_seeds: results.seeds.len(),
                 comparisons: Vec::new(),
                 verdict: Verdict::NotCheckable,
                 scope: None,
@@ -486,6 +499,7 @@ fn check_protocol(results: &StudyResults, spec: &MetricSpec<'_>, rule: &Rule<'_>
         protocol: spec.protocol.into(),
         holds_in,
         seeds: seeds.len(),
+        study_seeds: results.seeds.len(),
         verdict: protocol_verdict(holds_in, seeds.len(), &comparisons),
         comparisons,
         scope: None,
@@ -920,6 +934,13 @@ mod tests {
         let c = &worst.checks[0];
         assert_eq!((c.holds_in, c.seeds), (2, 2));
         assert!(!c.evidence.contains("seed 2:"), "{}", c.evidence);
+        assert!(
+            worst
+                .verdict_words
+                .ends_with("; test BCE: only 2 of the study's 3 seeds have every result yet"),
+            "{}",
+            worst.verdict_words
+        );
     }
 
     #[test]
@@ -967,6 +988,7 @@ mod tests {
             protocol: name.into(),
             holds_in: 0,
             seeds: 0,
+            study_seeds: 0,
             comparisons: Vec::new(),
             verdict,
             scope: None,
