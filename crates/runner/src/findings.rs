@@ -756,7 +756,7 @@ fn early_stopping_of(results: &StudyResults, variant: &str) -> Option<String> {
 type AucOf = fn(&ae_eval::tasks::AnomalyResult) -> f64;
 
 /// For which held-out classes an anomaly finding's per-seed rule holds when each class in
-/// turn is the anomaly: "held-out classes (seed 42): holds for 1 of 10 (digit 1 only)"
+/// turn is the anomaly: "held-out digits, seed 42: holds for 1 of 10 (digit 1 only)"
 /// (`None` unless the study holds out more than one class, or a named variant is missing).
 fn by_held_out_class(results: &StudyResults, rule: &Rule<'_>, auc: AucOf) -> Option<String> {
     let anomaly = &results.experiment.anomaly;
@@ -764,6 +764,10 @@ fn by_held_out_class(results: &StudyResults, rule: &Rule<'_>, auc: AucOf) -> Opt
     if anomaly.digits.len() < 2 || !rule.needed.iter().all(present) {
         return None;
     }
+    let (noun, nouns) = match results.experiment.dataset_name() {
+        Ok(ae_data::DatasetName::Mnist) => ("digit", "digits"),
+        _ => ("class", "classes"),
+    };
     let mut parts = Vec::new();
     for seed in results
         .seeds
@@ -790,11 +794,11 @@ fn by_held_out_class(results: &StudyResults, rule: &Rule<'_>, auc: AucOf) -> Opt
         }
         let which = match held.as_slice() {
             [] => String::new(),
-            [one] => format!(" (class {one} only)"),
-            _ => format!(" (classes {})", held.join(", ")),
+            [one] => format!(" ({noun} {one} only)"),
+            _ => format!(" ({nouns} {})", held.join(", ")),
         };
         parts.push(format!(
-            "held-out classes, seed {}: holds for {} of {checked}{which}",
+            "held-out {nouns}, seed {}: holds for {} of {checked}{which}",
             seed.seed,
             held.len()
         ));
@@ -1170,16 +1174,16 @@ mod tests {
         assert_eq!(
             strong.checks[0].scope.as_deref(),
             Some(
-                "held-out classes, seed 1: holds for 1 of 3 (class 1 only); \
-                 held-out classes, seed 2: holds for 1 of 3 (class 1 only); \
-                 held-out classes, seed 3: holds for 1 of 3 (class 1 only)"
+                "held-out digits, seed 1: holds for 1 of 3 (digit 1 only); \
+                 held-out digits, seed 2: holds for 1 of 3 (digit 1 only); \
+                 held-out digits, seed 3: holds for 1 of 3 (digit 1 only)"
             )
         );
         assert!(strong.checks[1]
             .scope
             .as_deref()
             .unwrap()
-            .starts_with("held-out classes, seed 1: holds for 0 of 3;"));
+            .starts_with("held-out digits, seed 1: holds for 0 of 3;"));
         assert_eq!(strong.verdict, Verdict::ProtocolDependent);
         assert!(
             strong
