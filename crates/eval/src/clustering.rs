@@ -1,17 +1,26 @@
 //! K-means clustering of latent codes and its agreement with the true classes
-//! (Hungarian-matched accuracy, normalised mutual information).
+//! (Kuhn-Munkres-matched accuracy, normalised mutual information).
 
 use std::collections::HashMap;
 
 use linfa::prelude::*;
 use linfa_clustering::KMeans;
 use ndarray::Array2;
+use pathfinding::prelude::{kuhn_munkres, Matrix};
 use rand_xoshiro::rand_core::SeedableRng as _;
 use rand_xoshiro::Xoshiro256Plus;
 use serde::{Deserialize, Serialize};
 
 /// Number of clusters used by [`cluster_latents`]: the ten MNIST digits.
 pub const N_CLASSES: usize = 10;
+
+/// A k-means fit that failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClusteringError {
+    /// linfa could not fit k-means (e.g. non-finite codes).
+    #[error("k-means failed: {0}")]
+    KMeans(String),
+}
 
 /// How well k-means clusters of the latent codes match the digit classes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -28,10 +37,18 @@ pub struct ClusteringScores {
 /// inertia) and returns each row's cluster in `0..k`. Deterministic for a
 /// given `seed`.
 ///
+/// # Errors
+/// [`ClusteringError::KMeans`] if linfa cannot fit the model.
+///
 /// # Panics
 /// If `dim == 0`, `codes.len()` is not a multiple of `dim`, there are fewer
 /// rows than `k`, or `k == 0`.
-pub fn kmeans(codes: &[f32], dim: usize, k: usize, seed: u64) -> Vec<usize> {
+pub fn kmeans(
+    codes: &[f32],
+    dim: usize,
+    k: usize,
+    seed: u64,
+) -> Result<Vec<usize>, ClusteringError> {
     assert!(
         dim > 0 && codes.len().is_multiple_of(dim),
         "codes must be n x dim"
@@ -45,8 +62,8 @@ pub fn kmeans(codes: &[f32], dim: usize, k: usize, seed: u64) -> Vec<usize> {
         .max_n_iterations(300)
         .tolerance(1e-6)
         .fit(&dataset)
-        .expect("k-means parameters are valid");
-    model.predict(dataset.records()).to_vec()
+        .map_err(|e| ClusteringError::KMeans(e.to_string()))?;
+    Ok(model.predict(dataset.records()).to_vec())
 }
 
 /// Maps arbitrary labels to dense indices `0..m` in order of first appearance.
@@ -76,27 +93,23 @@ fn contingency(pred: &[usize], truth: &[u8]) -> Vec<Vec<u64>> {
 }
 
 /// Clustering accuracy: the fraction of samples correctly labelled under the
-/// one-to-one matching of clusters to classes that maximises it (Hungarian
-/// algorithm on the contingency table). Clusters left unmatched (more
-/// clusters than classes) count as wrong.
+/// one-to-one matching of clusters to classes that maximises it (Kuhn-Munkres
+/// on the contingency table, padded square with zeros). Clusters left
+/// unmatched (more clusters than classes) count as wrong.
 ///
 /// # Panics
 /// If the lengths differ or the inputs are empty.
 pub fn clustering_accuracy(pred: &[usize], truth: &[u8]) -> f64 {
     let counts = contingency(pred, truth);
     let size = counts.len().max(counts[0].len());
-    let cost: Vec<Vec<i64>> = (0..size)
-        .map(|i| {
-            (0..size)
-                .map(|j| -(counts.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0) as i64))
-                .collect()
-        })
-        .collect();
-    let matched: i64 = hungarian_min(&cost)
-        .iter()
-        .enumerate()
-        .map(|(i, &j)| -cost[i][j])
-        .sum();
+    // Every count and every sum of them is at most `pred.len()`: exact in an i64.
+    let weights = Matrix::from_fn(size, size, |(i, j)| {
+        counts
+            .get(i)
+            .and_then(|r| r.get(j))
+            .map_or(0, |&c| i64::try_from(c).expect("count fits in i64"))
+    });
+    let (matched, _) = kuhn_munkres(&weights);
     matched as f64 / pred.len() as f64
 }
 
@@ -137,69 +150,22 @@ pub fn normalized_mutual_info(pred: &[usize], truth: &[u8]) -> f64 {
 /// K-means with k = [`N_CLASSES`] on the `n x dim` latent `codes`, scored
 /// against the digit `labels`.
 ///
+/// # Errors
+/// As [`kmeans`].
+///
 /// # Panics
 /// As [`kmeans`], or if `labels` does not have one entry per row.
-pub fn cluster_latents(codes: &[f32], dim: usize, labels: &[u8], seed: u64) -> ClusteringScores {
-    let pred = kmeans(codes, dim, N_CLASSES, seed);
-    ClusteringScores {
+pub fn cluster_latents(
+    codes: &[f32],
+    dim: usize,
+    labels: &[u8],
+    seed: u64,
+) -> Result<ClusteringScores, ClusteringError> {
+    let pred = kmeans(codes, dim, N_CLASSES, seed)?;
+    Ok(ClusteringScores {
         accuracy: clustering_accuracy(&pred, labels),
         nmi: normalized_mutual_info(&pred, labels),
-    }
-}
-
-/// Minimum-cost perfect assignment on a square cost matrix (Hungarian
-/// algorithm with potentials, O(n^3)); returns the column of each row.
-fn hungarian_min(cost: &[Vec<i64>]) -> Vec<usize> {
-    let n = cost.len();
-    let (mut u, mut v) = (vec![0i64; n + 1], vec![0i64; n + 1]);
-    // p[j]: row (1-based) assigned to column j; way[j]: previous column on the path.
-    let (mut p, mut way) = (vec![0usize; n + 1], vec![0usize; n + 1]);
-    for i in 1..=n {
-        p[0] = i;
-        let mut j0 = 0;
-        let mut minv = vec![i64::MAX; n + 1];
-        let mut used = vec![false; n + 1];
-        loop {
-            used[j0] = true;
-            let i0 = p[j0];
-            let (mut delta, mut j1) = (i64::MAX, 0);
-            for j in 1..=n {
-                if !used[j] {
-                    let cur = cost[i0 - 1][j - 1] - u[i0] - v[j];
-                    if cur < minv[j] {
-                        minv[j] = cur;
-                        way[j] = j0;
-                    }
-                    if minv[j] < delta {
-                        delta = minv[j];
-                        j1 = j;
-                    }
-                }
-            }
-            for j in 0..=n {
-                if used[j] {
-                    u[p[j]] += delta;
-                    v[j] -= delta;
-                } else {
-                    minv[j] -= delta;
-                }
-            }
-            j0 = j1;
-            if p[j0] == 0 {
-                break;
-            }
-        }
-        while j0 != 0 {
-            let j1 = way[j0];
-            p[j0] = p[j1];
-            j0 = j1;
-        }
-    }
-    let mut assignment = vec![0; n];
-    for j in 1..=n {
-        assignment[p[j] - 1] = j - 1;
-    }
-    assignment
+    })
 }
 
 #[cfg(test)]
@@ -250,37 +216,67 @@ mod tests {
         assert_eq!(clustering_accuracy(&[0, 1, 2, 2], &[0, 0, 1, 1]), 0.75);
     }
 
-    #[test]
-    fn hungarian_matches_brute_force() {
-        fn permutations(n: usize) -> Vec<Vec<usize>> {
-            if n == 0 {
-                return vec![vec![]];
+    /// All permutations of `0..n`.
+    fn permutations(n: usize) -> Vec<Vec<usize>> {
+        if n == 0 {
+            return vec![vec![]];
+        }
+        let mut out = Vec::new();
+        for p in permutations(n - 1) {
+            for pos in 0..n {
+                let mut q = p.clone();
+                q.insert(pos, n - 1);
+                out.push(q);
             }
-            let mut out = Vec::new();
-            for p in permutations(n - 1) {
-                for pos in 0..n {
-                    let mut q = p.clone();
-                    q.insert(pos, n - 1);
-                    out.push(q);
+        }
+        out
+    }
+
+    /// The accuracy by brute force: the best of every one-to-one matching of the
+    /// (padded square) contingency table.
+    fn brute_force_accuracy(pred: &[usize], truth: &[u8]) -> f64 {
+        let counts = contingency(pred, truth);
+        let size = counts.len().max(counts[0].len());
+        let count = |i: usize, j: usize| counts.get(i).and_then(|r| r.get(j)).copied();
+        let best = permutations(size)
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .enumerate()
+                    .map(|(i, &j)| count(i, j).unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .max()
+            .unwrap();
+        best as f64 / pred.len() as f64
+    }
+
+    #[test]
+    fn accuracy_matches_brute_force_on_seeded_random_labellings() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for clusters in 1..=6 {
+            for classes in 1..=6u8 {
+                for _ in 0..10 {
+                    let n = rng.random_range(1..60);
+                    let pred: Vec<usize> = (0..n).map(|_| rng.random_range(0..clusters)).collect();
+                    let truth: Vec<u8> = (0..n).map(|_| rng.random_range(0..classes)).collect();
+                    assert_eq!(
+                        clustering_accuracy(&pred, &truth),
+                        brute_force_accuracy(&pred, &truth),
+                        "{pred:?} {truth:?}"
+                    );
                 }
             }
-            out
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for n in 1..=6 {
-            for _ in 0..20 {
-                let cost: Vec<Vec<i64>> = (0..n)
-                    .map(|_| (0..n).map(|_| rng.random_range(-20..20)).collect())
-                    .collect();
-                let total =
-                    |a: &[usize]| -> i64 { a.iter().enumerate().map(|(i, &j)| cost[i][j]).sum() };
-                let best = permutations(n).iter().map(|p| total(p)).min().unwrap();
-                let a = hungarian_min(&cost);
-                let mut cols = a.clone();
-                cols.sort();
-                assert_eq!(cols, (0..n).collect::<Vec<_>>());
-                assert_eq!(total(&a), best);
-            }
+    }
+
+    #[test]
+    fn kmeans_reports_a_failed_fit_as_an_error() {
+        let codes = [0.0, 1.0, f32::NAN, 2.0, 3.0, 4.0];
+        let result = std::panic::catch_unwind(|| kmeans(&codes, 2, 2, 0));
+        match result {
+            Ok(Err(ClusteringError::KMeans(_))) => {}
+            other => panic!("expected a k-means error, got {other:?}"),
         }
     }
 
@@ -308,11 +304,11 @@ mod tests {
     #[test]
     fn kmeans_recovers_blobs_deterministically() {
         let (codes, labels) = blobs(1);
-        let pred = kmeans(&codes, 4, 3, 42);
+        let pred = kmeans(&codes, 4, 3, 42).unwrap();
         assert_eq!(pred.len(), 120);
         assert_eq!(clustering_accuracy(&pred, &labels), 1.0);
         assert!((normalized_mutual_info(&pred, &labels) - 1.0).abs() < 1e-12);
-        assert_eq!(pred, kmeans(&codes, 4, 3, 42));
+        assert_eq!(pred, kmeans(&codes, 4, 3, 42).unwrap());
     }
 
     #[test]
@@ -325,8 +321,8 @@ mod tests {
             codes.push(c as f32 * 20.0 + rng.random_range(-1.0..1.0));
             codes.push(rng.random_range(-1.0..1.0));
         }
-        let scores = cluster_latents(&codes, 2, &labels, 9);
-        assert_eq!(scores, cluster_latents(&codes, 2, &labels, 9));
+        let scores = cluster_latents(&codes, 2, &labels, 9).unwrap();
+        assert_eq!(scores, cluster_latents(&codes, 2, &labels, 9).unwrap());
         assert!(scores.accuracy > 0.85, "{scores:?}");
         assert!(scores.nmi > 0.85, "{scores:?}");
     }

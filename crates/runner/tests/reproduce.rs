@@ -107,6 +107,10 @@ fn copy_dir(from: &Path, to: &Path) {
         let target = to.join(entry.file_name());
         if entry.file_type().unwrap().is_dir() {
             copy_dir(&entry.path(), &target);
+        } else if entry.file_name() == ".bakeoff.lock" {
+            // A hard-linked lock file is the same file: its OS lock would be shared by
+            // every copy. Each results directory gets its own.
+            continue;
         } else {
             if std::fs::hard_link(entry.path(), &target).is_err() {
                 std::fs::copy(entry.path(), &target).unwrap();

@@ -459,7 +459,7 @@ mod tests {
                 reduce_to_2d_subset(&codes, 20, &labels, max_points, 0, reduction).unwrap()
             });
             let (secs, cpu_secs) = (start.elapsed().as_secs_f64(), cpu() - cpu0);
-            let pred = crate::clustering::kmeans(r.points.as_flattened(), 2, 10, 0);
+            let pred = crate::clustering::kmeans(r.points.as_flattened(), 2, 10, 0).unwrap();
             let acc = crate::clustering::clustering_accuracy(&pred, &used);
             eprintln!(
                 "{} on {threads} thread(s): {secs:.1} s wall, {cpu_secs:.1} s CPU, k-means accuracy on the embedding {acc:.3}",

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TaskError;
 use crate::clustering::{cluster_latents, ClusteringScores};
-use crate::reduction::{reduce_to_2d_subset, Reduction, ReductionError};
+use crate::reduction::{reduce_to_2d_subset, Reduction};
 
 /// Structure of one model's latent space on the test set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,14 +43,14 @@ pub fn latent_structure(
     rng: &mut dyn RngCore,
 ) -> Result<LatentStructure, TaskError> {
     let codes = model.latent_codes(&test.images.pixels, LatentMode::Sampled, rng)?;
-    Ok(structure_of_codes(
+    structure_of_codes(
         &codes,
         model.latent_dim(),
         &test.labels,
         tsne_points,
         reduction,
         seed,
-    )?)
+    )
 }
 
 /// The latent structure of `n x dim` `codes` with their `labels`: k-means on every code, and
@@ -59,7 +59,8 @@ pub fn latent_structure(
 /// k-means.
 ///
 /// # Errors
-/// As [`reduce_to_2d_subset`] (e.g. a code is not finite).
+/// As [`cluster_latents`] (k-means failed) and [`reduce_to_2d_subset`] (e.g. a code is not
+/// finite).
 ///
 /// # Panics
 /// As [`cluster_latents`] and [`reduce_to_2d_subset`].
@@ -70,8 +71,8 @@ pub fn structure_of_codes(
     tsne_points: usize,
     reduction: Reduction,
     seed: u64,
-) -> Result<LatentStructure, ReductionError> {
-    let clustering = cluster_latents(codes, dim, labels, seed);
+) -> Result<LatentStructure, TaskError> {
+    let clustering = cluster_latents(codes, dim, labels, seed)?;
     let cap = match reduction {
         Reduction::Umap => usize::MAX,
         Reduction::Tsne => tsne_points,

@@ -33,6 +33,7 @@ pub use sampling::{samples, SAMPLE_COUNT};
 
 use ae_models::ModelError;
 
+use crate::clustering::ClusteringError;
 use crate::reduction::ReductionError;
 use crate::roc::RocError;
 
@@ -48,6 +49,9 @@ pub enum TaskError {
     /// The latent codes could not be put in the plane.
     #[error(transparent)]
     Reduction(#[from] ReductionError),
+    /// K-means could not be fitted to the latent codes.
+    #[error(transparent)]
+    Clustering(#[from] ClusteringError),
     /// The converged probe could not be fitted.
     #[error(transparent)]
     Probe(#[from] ProbeError),
