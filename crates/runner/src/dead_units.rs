@@ -93,6 +93,11 @@ impl DeadUnitStudy {
         })
     }
 
+    /// The seeds' BCEs, in seed order.
+    fn bces(&self) -> Vec<f64> {
+        self.seeds.iter().map(|s| s.1).collect()
+    }
+
     /// Mean BCE and number of seeds for each count of dead units, fewest dead first.
     pub fn by_dead_count(&self) -> Vec<(usize, f64, usize)> {
         let mut counts: Vec<usize> = self.seeds.iter().map(|s| s.2).collect();
@@ -130,7 +135,7 @@ impl DeadUnitStudy {
             let _ = writeln!(out, "| {k} | {count} | {mean:.2} |");
         }
         out.push('\n');
-        let bces: Vec<f64> = self.seeds.iter().map(|s| s.1).collect();
+        let bces = self.bces();
         let summary = summarize(&bces).expect("at least three finite BCEs");
         let spearman = self
             .spearman
@@ -161,7 +166,7 @@ impl DeadUnitStudy {
 
     /// Whether dead units explain the published BCE, in words.
     fn published_text(&self, published: f64) -> String {
-        let bces: Vec<f64> = self.seeds.iter().map(|s| s.1).collect();
+        let bces = self.bces();
         let summary = summarize(&bces).expect("at least three finite BCEs");
         let (lo, hi) = summary
             .prediction_interval()

@@ -34,20 +34,13 @@ pub fn count_dead(codes: &[f32], latent_dim: usize) -> DeadUnits {
                 .chunks_exact(latent_dim)
                 .filter(|row| row[j] == 0.0)
                 .count();
-            if rows == 0 {
-                0.0
-            } else {
-                zeros as f64 / rows as f64
-            }
+            zeros as f64 / rows.max(1) as f64
         })
         .collect();
     DeadUnits {
         latent_dim,
-        dead: if rows == 0 {
-            0
-        } else {
-            zero_fraction.iter().filter(|&&f| f == 1.0).count()
-        },
+        // With no rows every fraction is 0, so no unit counts as dead.
+        dead: zero_fraction.iter().filter(|&&f| f == 1.0).count(),
         zero_fraction,
     }
 }

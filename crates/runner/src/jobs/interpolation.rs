@@ -37,17 +37,33 @@ pub fn run(
         "interpolation images {from} and {to} are outside the {} test images",
         test.len()
     );
-    let frames = ae_eval::tasks::interpolate(
+    let frames = frames_between(model, test, from, to, steps, rng)?;
+    Ok(Interpolation {
+        from: (from, test.labels[from]),
+        to: (to, test.labels[to]),
+        frames: Pixels::from_unit(&frames, IMAGE_SIDE),
+    })
+}
+
+/// The `steps` decoded frames between test images `from` and `to`, the latent formed as the
+/// reference does ([`LatentMode::Sampled`]).
+///
+/// # Errors
+/// If the model fails.
+pub fn frames_between(
+    model: &dyn Model,
+    test: &LabelledImages,
+    from: usize,
+    to: usize,
+    steps: usize,
+    rng: &mut dyn RngCore,
+) -> Result<Vec<f32>> {
+    Ok(ae_eval::tasks::interpolate(
         model,
         test.images.row(from),
         test.images.row(to),
         steps,
         LatentMode::Sampled,
         rng,
-    )?;
-    Ok(Interpolation {
-        from: (from, test.labels[from]),
-        to: (to, test.labels[to]),
-        frames: Pixels::from_unit(&frames, IMAGE_SIDE),
-    })
+    )?)
 }

@@ -1,13 +1,13 @@
 //! Interpolation-quality jobs: seeded pairs of test images of different classes,
 //! interpolated by the general model as the study's interpolation task does it
-//! ([`LatentMode::Sampled`]), every frame judged by the instrument classifier.
+//! ([`ae_models::LatentMode::Sampled`]), every frame judged by the instrument classifier.
 
 use ae_data::{LabelledImages, INPUT_DIM};
 use ae_eval::confidence::{confidences, mean};
 use ae_eval::path::{inner_mean, max_step_fraction, step_lengths};
 use ae_eval::tasks::NUM_CLASSES;
 use ae_models::classifier::Classifier;
-use ae_models::{LatentMode, Model};
+use ae_models::Model;
 use anyhow::{ensure, Result};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -65,14 +65,7 @@ pub fn run(
             .filter(|&i| test.labels[i] != test.labels[from])
             .collect();
         let to = others[rng.random_range(0..others.len())];
-        let frames = ae_eval::tasks::interpolate(
-            model,
-            test.images.row(from),
-            test.images.row(to),
-            steps,
-            LatentMode::Sampled,
-            rng,
-        )?;
+        let frames = super::interpolation::frames_between(model, test, from, to, steps, rng)?;
         let confidence = confidences(&classifier.logits(&frames), NUM_CLASSES);
         per_pair.push(PairQuality {
             from: (from, test.labels[from]),
