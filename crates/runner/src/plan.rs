@@ -6,6 +6,7 @@
 //! study's seed and evaluation data, its own settings, and the keys of the jobs it reads. A job whose cached result carries its
 //! current key is up to date and never recomputed.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ae_models::TrainingConfig;
@@ -24,8 +25,12 @@ use crate::task_table::{DownstreamTask, Reads, DOWNSTREAM};
 /// arithmetic bump [`ae_models::ENGINE_VERSION`] instead, which is part of the key too.)
 pub const FORMAT_VERSION: u32 = 3;
 
-/// Subdirectory of the checkpoints directory holding the cached job results.
+/// Subdirectory of the store holding the job results.
 pub const JOBS_DIR: &str = "jobs";
+
+/// Subdirectory of the store holding the trained models, unless `--checkpoints` says
+/// otherwise (git-ignored).
+pub const CHECKPOINTS_DIR: &str = "checkpoints";
 
 /// The images every downstream job of one seed evaluates on (part of each downstream key).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -558,14 +563,16 @@ pub struct CachedResult<T> {
     pub result: T,
 }
 
-/// The on-disk cache of one study's plan: job results in the results directory (`<out>/jobs/<job name>.json.gz`,
-/// committed with the report, so that a study resumes from a clone), trained runs in the
-/// checkpoints directory (`<checkpoints>/seed<s>/<variant>_latent<d>/`, never committed).
+/// The job store a study reads and writes: each job's result under its name and key
+/// (`<store>/jobs/<job name>.<key prefix>.json.gz`, committed, so that a study resumes from a
+/// clone) and each trained model likewise (`<checkpoints>/<job name>.<key prefix>/`, never
+/// committed). Several studies share one store: a job two studies plan alike (same name,
+/// same key) is computed once, whichever study asks for it first.
 #[derive(Clone, Debug)]
 pub struct Cache {
-    /// The results directory (job results live in its `jobs/`).
-    pub results: PathBuf,
-    /// The checkpoints directory.
+    /// The store's directory (job results live in its `jobs/`).
+    pub store: PathBuf,
+    /// The checkpoints directory (by default the store's `checkpoints/`).
     pub checkpoints: PathBuf,
     /// Fingerprint of the plan's data ([`Plan::data`]): a run trained on other files is not
     /// reused.
@@ -573,29 +580,26 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The cache of `plan`'s job results under `results` and of its trained runs under
-    /// `checkpoints`.
-    pub fn new(results: &Path, checkpoints: &Path, plan: &Plan) -> Self {
+    /// The cache of `plan`'s job results in the store `store` and of its trained models
+    /// under `checkpoints`.
+    pub fn new(store: &Path, checkpoints: &Path, plan: &Plan) -> Self {
         Self {
-            results: results.to_path_buf(),
+            store: store.to_path_buf(),
             checkpoints: checkpoints.to_path_buf(),
             data: plan.data.clone(),
         }
     }
 
-    /// The directory of the job results.
-    pub fn jobs_dir(&self) -> PathBuf {
-        self.results.join(JOBS_DIR)
-    }
-
     /// Where `job`'s result is stored.
     pub fn result_path(&self, job: &Job) -> PathBuf {
-        self.jobs_dir().join(format!("{}.json.gz", job.name))
+        self.store
+            .join(JOBS_DIR)
+            .join(format!("{}.json.gz", stored_name(job)))
     }
 
-    /// The run directory a training job writes.
-    pub fn run_dir(&self, run: &RunSettings) -> PathBuf {
-        run::run_dir(&self.checkpoints, run)
+    /// The directory a job that trains a model (an autoencoder, the classifier) writes it to.
+    pub fn model_dir(&self, job: &Job) -> PathBuf {
+        self.checkpoints.join(stored_name(job))
     }
 
     /// `job`'s stored result if it was computed under the current key (whether or not a
@@ -626,8 +630,8 @@ impl Cache {
             .is_ok_and(|cached| cached.is_some())
     }
 
-    /// Whether `job`'s result is current and usable now: for a training job, its run
-    /// directory must also hold the finished run (the downstream jobs load it).
+    /// Whether `job`'s result is current and usable now: for a training job, its model
+    /// directory must also hold the finished model (the downstream jobs load it).
     pub fn is_fresh(&self, job: &Job) -> bool {
         self.has_result(job) && self.finished_checkpoint(job).unwrap_or(true)
     }
@@ -635,35 +639,14 @@ impl Cache {
     /// For a job that trains a model the jobs reading it load (an autoencoder, the
     /// classifier), whether its directory holds the finished model; `None` for other jobs.
     pub fn finished_checkpoint(&self, job: &Job) -> Option<bool> {
+        let dir = self.model_dir(job);
         match &job.task {
-            Task::Train { run } => Some(self.finished_run(run)),
-            Task::Classifier { classifier } => Some(self.finished_classifier(classifier)),
+            Task::Train { run } => Some(run::finished(&dir, run, &self.data)),
+            Task::Classifier { classifier } => {
+                Some(classifier::finished(&dir, classifier, &self.data))
+            }
             _ => None,
         }
-    }
-
-    /// The directory the classifier job writes.
-    pub fn classifier_dir(&self, settings: &ClassifierSettings) -> PathBuf {
-        classifier::dir(&self.checkpoints, settings)
-    }
-
-    /// Whether the classifier's directory holds it, trained with these settings by this
-    /// engine on the plan's data.
-    pub fn finished_classifier(&self, settings: &ClassifierSettings) -> bool {
-        classifier::finished(&self.classifier_dir(settings), settings, &self.data)
-    }
-
-    /// Whether the run directory of `run` holds a complete training with these settings, this
-    /// engine and the plan's data: a readable `record.json` (written last, atomically) and the
-    /// checkpoint.
-    pub fn finished_run(&self, run: &RunSettings) -> bool {
-        let dir = self.run_dir(run);
-        dir.join(run::CHECKPOINT_FILE).is_file()
-            && run::read_json::<run::RunRecord>(&dir.join(run::RECORD_FILE)).is_ok_and(|record| {
-                &record.settings == run
-                    && record.engine_version == ae_models::ENGINE_VERSION
-                    && record.data.as_deref() == Some(self.data.as_str())
-            })
     }
 
     /// Stores `result` for `job` atomically (temporary file, then rename), gzip-compressed.
@@ -682,26 +665,54 @@ impl Cache {
             .with_context(|| format!("writing {}", path.display()))
     }
 
-    /// Removes temporary files left behind by an interrupted run (kill -9, power loss).
-    pub fn remove_stale_temporaries(&self) {
-        fn sweep(dir: &Path, depth: usize) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if path.is_dir() && depth > 0 {
-                    sweep(&path, depth - 1);
-                } else if name.contains(".tmp") {
-                    let _ = std::fs::remove_file(&path);
-                }
+    /// Removes the temporary files an interrupted run of `plan` left behind (kill -9, power
+    /// loss): those of `plan`'s own results and model directories only, as another study may
+    /// be writing its own jobs into the same store at this moment.
+    pub fn remove_stale_temporaries(&self, plan: &Plan) {
+        let mut results: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+        for job in &plan.jobs {
+            let path = self.result_path(job);
+            if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+                results
+                    .entry(dir.to_path_buf())
+                    .or_default()
+                    .insert(name.to_string_lossy().into_owned());
+            }
+            if self.finished_checkpoint(job).is_some() {
+                remove_temporaries(&self.model_dir(job), |_| true);
             }
         }
-        // jobs/seed42/train/x.json.gz and checkpoints/seed42/run/x are the deepest files
-        // (checkpoints/instrument/classifier_seed0/x is as deep).
-        sweep(&self.checkpoints, 3);
-        sweep(&self.jobs_dir(), 3);
+        for (dir, names) in results {
+            // `ae_data::fs::write_atomic` writes `.<name>.tmp.<pid>.<n>` beside `<name>`.
+            remove_temporaries(&dir, |temporary| {
+                temporary
+                    .strip_prefix('.')
+                    .and_then(|t| t.split_once(".tmp."))
+                    .is_some_and(|(name, _)| names.contains(name))
+            });
+        }
+    }
+}
+
+/// Characters of a job's key in its file names: enough to tell the keys of one job apart (the
+/// whole key is checked inside the file).
+const KEY_PREFIX: usize = 16;
+
+/// `<job name>.<key prefix>`: the name of a job's result and model directory in the store.
+fn stored_name(job: &Job) -> String {
+    format!("{}.{}", job.name, &job.key[..KEY_PREFIX])
+}
+
+/// Removes the temporary files (`*.tmp*`) directly in `dir` whose names `ours` accepts.
+fn remove_temporaries(dir: &Path, ours: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.contains(".tmp") && entry.path().is_file() && ours(&name) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -715,10 +726,11 @@ mod tests {
         let e = experiment(BASE);
         let plan = Plan::new(&e, &e.variants).unwrap();
         let cache = Cache::new(dir.path(), dir.path(), &plan);
-        let Task::Train { run } = &plan.job("seed42/train/vanilla_latent20").unwrap().task else {
+        let job = plan.job("seed42/train/vanilla_latent20").unwrap();
+        let Task::Train { run } = &job.task else {
             panic!("a training job trains");
         };
-        let run_dir = cache.run_dir(run);
+        let run_dir = cache.model_dir(job);
         std::fs::create_dir_all(&run_dir).unwrap();
         std::fs::write(run_dir.join(run::CHECKPOINT_FILE), b"weights").unwrap();
         let mut record = run::RunRecord {
@@ -731,14 +743,14 @@ mod tests {
             data: Some(plan.data.clone()),
         };
         run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
-        assert!(cache.finished_run(run));
+        assert_eq!(cache.finished_checkpoint(job), Some(true));
         record.data = Some("other files".into());
         run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
-        assert!(!cache.finished_run(run));
+        assert_eq!(cache.finished_checkpoint(job), Some(false));
         record.data = Some(plan.data.clone());
         record.engine_version -= 1;
         run::write_json(&run_dir.join(run::RECORD_FILE), &record).unwrap();
-        assert!(!cache.finished_run(run));
+        assert_eq!(cache.finished_checkpoint(job), Some(false));
     }
 
     #[test]
@@ -767,15 +779,90 @@ mod tests {
             pending,
             ["seed42/train/vae_latent20", "seed42/linear_probe/vae"]
         );
-        // A result under another key is stale.
+        // A result under another key is stale, even in the file of this one.
         let mut other = lost.clone();
         other.key = "0".repeat(64);
         cache.store(&other, 1.0, &serde_json::Value::Null).unwrap();
         assert!(!cache.has_result(lost));
+        std::fs::rename(cache.result_path(&other), cache.result_path(lost)).unwrap();
+        assert!(!cache.has_result(lost));
         // A damaged file is an error naming it, not a silent gap.
-        std::fs::write(cache.result_path(lost), b"not gzip").unwrap();
+        let path = cache.result_path(lost);
+        std::fs::write(&path, b"not gzip").unwrap();
         let err = cache.load::<serde_json::Value>(lost).unwrap_err();
-        assert!(format!("{err:#}").contains("vae.json.gz"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains(&path.display().to_string()),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn studies_sharing_a_store_share_the_jobs_they_plan_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let nine = experiment(&BASE.replace("[\"vanilla\", \"vae\"]", "[\"vanilla\"]"));
+        let nine = Plan::new(&nine, &nine.variants).unwrap();
+        let extended = experiment(BASE);
+        let extended = Plan::new(&extended, &extended.variants).unwrap();
+        let store = dir.path().join("store");
+        let cache = Cache::new(&store, &store.join(CHECKPOINTS_DIR), &nine);
+        for job in &nine.jobs {
+            cache.store(job, 1.0, &serde_json::Value::Null).unwrap();
+        }
+        // The larger study computes only the jobs the smaller one has not, and the
+        // classifier, whose weights (not committed, like every checkpoint) its new sample
+        // quality job reads.
+        let cache = Cache::new(&store, &store.join(CHECKPOINTS_DIR), &extended);
+        let pending = extended.pending(&cache);
+        for (job, pending) in extended.jobs.iter().zip(pending) {
+            let shared = nine.job(&job.name).is_some_and(|j| j.key == job.key);
+            let reread = job.name == "instrument/classifier";
+            assert_eq!(pending, !shared || reread, "{}", job.name);
+        }
+        assert!(extended.jobs.iter().any(|j| nine.job(&j.name).is_none()));
+        // A study training otherwise keeps its own results beside them: it shares only the
+        // baselines, which read no autoencoder (and the classifier's result, but it needs the
+        // classifier's weights again).
+        let longer = experiment(&BASE.replace("epochs = 2", "epochs = 3"));
+        let longer = Plan::new(&longer, &longer.variants).unwrap();
+        let cache = Cache::new(&store, &store.join(CHECKPOINTS_DIR), &longer);
+        let shared: Vec<&str> = longer
+            .pending(&cache)
+            .iter()
+            .zip(&longer.jobs)
+            .filter(|(p, _)| !**p)
+            .map(|(_, j)| j.name.as_str())
+            .collect();
+        assert_eq!(
+            shared,
+            [
+                "seed42/baseline/random_encoder",
+                "seed42/baseline/supervised"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_study_sweeps_only_its_own_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = experiment(BASE);
+        let plan = Plan::new(&e, &e.variants).unwrap();
+        let store = dir.path().join("store");
+        let cache = Cache::new(&store, &store.join(CHECKPOINTS_DIR), &plan);
+        let job = plan.job("seed42/reconstruction/vae").unwrap();
+        let result = cache.result_path(job);
+        let name = result.file_name().unwrap().to_string_lossy().into_owned();
+        let ours = result.with_file_name(format!(".{name}.tmp.123.0"));
+        let theirs = result.with_file_name(".vae.0123456789abcdef.json.gz.tmp.456.0");
+        let train = plan.job("seed42/train/vae_latent20").unwrap();
+        let in_model = cache.model_dir(train).join(".model.safetensors.tmp.123.1");
+        let kept = cache.model_dir(train).join(run::RECORD_FILE);
+        for file in [&ours, &theirs, &in_model, &kept] {
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, b"x").unwrap();
+        }
+        cache.remove_stale_temporaries(&plan);
+        assert!(!ours.exists() && !in_model.exists());
+        assert!(theirs.exists() && kept.exists());
     }
 
     #[test]
@@ -1056,7 +1143,7 @@ mod tests {
         else {
             panic!("the classifier job holds its settings");
         };
-        let dir = cache.classifier_dir(settings);
+        let dir = cache.model_dir(classifier);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(run::CHECKPOINT_FILE), b"weights").unwrap();
         let mut record = classifier::ClassifierRecord {
@@ -1085,7 +1172,7 @@ mod tests {
         // A classifier of other data is not reused.
         record.data = "other files".into();
         run::write_json(&dir.join(run::RECORD_FILE), &record).unwrap();
-        assert!(!cache.finished_classifier(settings));
+        assert_eq!(cache.finished_checkpoint(classifier), Some(false));
     }
 
     #[test]

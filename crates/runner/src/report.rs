@@ -399,8 +399,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Each job's result is cached (keyed by a hash of its settings and inputs) beside the \
-         checkpoints, so rerunning only computes what is missing or out of date; an \
+        "Each job's result is cached in the job store shared by the studies (`results/store/`, \
+         keyed by a hash of its settings and inputs; `results.json` names each job's file), \
+         so rerunning only computes what is missing or out of date; an \
          interrupted run resumes where it stopped. `--retrain` recomputes everything, \
          `--only VARIANT` restricts the run to some variants."
     );

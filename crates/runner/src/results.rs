@@ -24,11 +24,15 @@ use crate::metadata::RunMetadata;
 use crate::plan::{Cache, Plan, Task, FORMAT_VERSION};
 use crate::task_table::DownstreamTask;
 
-/// A job of the plan and how long its stored result took to compute.
+/// A job of the plan, where its result is stored and how long it took to compute.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct JobTiming {
     /// Job name.
     pub job: String,
+    /// The job's key.
+    pub key: String,
+    /// Its result's file, relative to the store.
+    pub file: String,
     /// Wall time when it was computed, seconds; `None` if it has no current result.
     pub seconds: Option<f64>,
 }
@@ -148,8 +152,15 @@ impl StudyResults {
         let mut classifier = None;
         for job in &plan.jobs {
             let cached = cache.load::<serde_json::Value>(job)?;
+            let path = cache.result_path(job);
             jobs.push(JobTiming {
                 job: job.name.clone(),
+                key: job.key.clone(),
+                file: path
+                    .strip_prefix(&cache.store)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned(),
                 seconds: cached.as_ref().map(|c| c.seconds),
             });
             let Some(cached) = cached else { continue };

@@ -1,6 +1,6 @@
 //! One training run: its settings, its record, and the directory it lives in.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use ae_data::{fs::write_atomic, Dataset, DatasetName, Split, INPUT_DIM};
@@ -235,11 +235,14 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// `root/seed<seed>/<variant>_latent<d>[_without<digit>]`: where the runner keeps a run.
-pub fn run_dir(root: &Path, run: &RunSettings) -> PathBuf {
-    let mut name = format!("{}_latent{}", run.variant.name, run.latent_dim);
-    if let Some(d) = run.exclude_digit {
-        name.push_str(&format!("_without{d}"));
-    }
-    root.join(format!("seed{}", run.seed)).join(name)
+/// Whether `dir` holds a complete training with `run`'s settings by this engine on the data
+/// of fingerprint `data`: a readable `record.json` (written last, atomically) and the
+/// checkpoint.
+pub fn finished(dir: &Path, run: &RunSettings, data: &str) -> bool {
+    dir.join(CHECKPOINT_FILE).is_file()
+        && read_json::<RunRecord>(&dir.join(RECORD_FILE)).is_ok_and(|record| {
+            &record.settings == run
+                && record.engine_version == ae_models::ENGINE_VERSION
+                && record.data.as_deref() == Some(data)
+        })
 }

@@ -51,12 +51,13 @@ fn succeed(cmd: &mut Command) -> Output {
     output
 }
 
+/// A fresh results directory `executors/<name>/study`, with a store of its own beside it.
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("executors")
         .join(name);
     let _ = std::fs::remove_dir_all(&dir);
-    dir
+    dir.join("study")
 }
 
 /// One local run with `--jobs 1`, shared (read only) by the tests.

@@ -1,10 +1,12 @@
-//! Every committed experiment file loads, and the extended study keeps the nine in their
-//! accelerated backend beside the families in autograd.
+//! Every committed experiment file loads, the extended study keeps the nine in their
+//! accelerated backend beside the families in autograd, and the committed studies find their
+//! results in the job store.
 
 use std::path::{Path, PathBuf};
 
 use ae_models::Backend;
 use ae_runner::experiment::Experiment;
+use ae_runner::plan::{Cache, Plan, CHECKPOINTS_DIR};
 
 fn experiments() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
@@ -51,4 +53,51 @@ fn the_extended_study_runs_the_nine_fused_and_every_family_in_autograd() {
         "every registered family is in the extended study"
     );
     assert_eq!(e.variants.len(), 9 + registered);
+}
+
+/// A fresh clone finds every result a committed report was rendered from in the job store,
+/// under the key the experiment file gives the job today (a change of keys, or of the store's
+/// layout, would silently make a clone recompute the committed studies).
+#[test]
+fn committed_studies_find_their_results_in_the_store() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let store = root.join("results/store");
+    let mut checked = 0;
+    for file in experiments() {
+        let e = Experiment::load(&file).unwrap();
+        let results = root.join("results").join(&e.name).join("results.json");
+        let Ok(bytes) = std::fs::read(&results) else {
+            continue;
+        };
+        let plan = match Plan::new(&e, &e.variants) {
+            Ok(plan) => plan,
+            Err(err) => {
+                eprintln!("skipping {}: {err:#}", file.display());
+                continue;
+            }
+        };
+        let cache = Cache::new(&store, &store.join(CHECKPOINTS_DIR), &plan);
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let rendered: Vec<&str> = json["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| !j["seconds"].is_null())
+            .map(|j| j["job"].as_str().unwrap())
+            .collect();
+        assert!(!rendered.is_empty(), "{}", results.display());
+        for name in rendered {
+            let job = plan
+                .job(name)
+                .unwrap_or_else(|| panic!("{} plans no {name}", file.display()));
+            assert!(
+                cache.has_result(job),
+                "{}: no current result for {name} in {}",
+                e.name,
+                cache.result_path(job).display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "only {checked} committed results checked");
 }

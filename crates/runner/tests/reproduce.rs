@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ae_runner::experiment::Experiment;
-use ae_runner::plan::Plan;
+use ae_runner::plan::{Cache, Plan, CHECKPOINTS_DIR};
 use ae_runner::tables::deterministic_table_names;
 
 fn workspace() -> PathBuf {
@@ -65,12 +65,40 @@ fn jobs_done(output: &Output) -> Vec<String> {
         .collect()
 }
 
-/// One uninterrupted fresh run, shared (read only) by the tests.
+/// The job store beside the results directory `out` (the default).
+fn store_of(out: &Path) -> PathBuf {
+    out.parent().unwrap().join("store")
+}
+
+/// The cache of `experiment`'s plan in the store beside `out`.
+fn cache_of(experiment: &Path, out: &Path) -> (Plan, Cache) {
+    let e = Experiment::load(&workspace().join(experiment)).unwrap();
+    let plan = Plan::new(&e, &e.variants).unwrap();
+    let store = store_of(out);
+    let cache = Cache::new(&store, &store.join(CHECKPOINTS_DIR), &plan);
+    (plan, cache)
+}
+
+/// Where the quick study in `out` keeps `job`'s result.
+fn result_file(out: &Path, job: &str) -> PathBuf {
+    let (plan, cache) = cache_of(Path::new(QUICK), out);
+    cache.result_path(plan.job(job).unwrap())
+}
+
+/// Where `experiment`'s study in `out` keeps the model `job` trains.
+fn model_dir(experiment: &Path, out: &Path, job: &str) -> PathBuf {
+    let (plan, cache) = cache_of(experiment, out);
+    cache.model_dir(plan.job(job).unwrap())
+}
+
+/// One uninterrupted fresh run, shared (read only) by the tests: `reproduce-fresh/quick`, its
+/// store `reproduce-fresh/store`.
 fn fresh_run() -> &'static Path {
     static FRESH: OnceLock<PathBuf> = OnceLock::new();
     FRESH.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reproduce-fresh");
-        let _ = std::fs::remove_dir_all(&dir);
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reproduce-fresh");
+        let _ = std::fs::remove_dir_all(&root);
+        let dir = root.join("quick");
         let output = reproduce(&dir);
         assert_eq!(
             jobs_done(&output).len(),
@@ -96,6 +124,12 @@ fn assert_same_tables(a: &Path, b: &Path) {
             text(&csv(b, &table))
         );
     }
+}
+
+/// A copy of the fresh run and its store in `dir`; returns the copy's results directory.
+fn clone_fresh(dir: &Path) -> PathBuf {
+    copy_dir(fresh_run().parent().unwrap(), dir);
+    dir.join("quick")
 }
 
 /// Copies a run directory by hard links (the tests only replace or delete files, which
@@ -239,8 +273,6 @@ fn quick_run_measures_sample_and_interpolation_quality() {
     let out = fresh_run();
     let e = Experiment::load(&workspace().join(QUICK)).unwrap();
     for file in [
-        "jobs/instrument/classifier.json.gz",
-        "checkpoints/instrument/classifier_seed0/model.safetensors",
         "tables/sample_quality.csv",
         "tables/sample_quality_summary.csv",
         "tables/interpolation_quality.csv",
@@ -250,6 +282,9 @@ fn quick_run_measures_sample_and_interpolation_quality() {
     ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
+    assert!(result_file(out, "instrument/classifier").is_file());
+    let classifier_dir = model_dir(Path::new(QUICK), out, "instrument/classifier");
+    assert!(classifier_dir.join("model.safetensors").is_file());
     let results: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
     let classifier = &results["classifier"];
@@ -272,8 +307,8 @@ fn quick_run_measures_sample_and_interpolation_quality() {
                 let fcd = samples["frechet_distance"].as_f64().unwrap();
                 assert!(fcd > floor, "{name}: FCD {fcd} under the floor {floor}");
                 // The entropy is that of the class histogram the job file keeps.
-                let job = format!("jobs/seed{}/sample_quality/{name}.json.gz", seed["seed"]);
-                let gz = std::fs::File::open(out.join(&job)).unwrap();
+                let job = format!("seed{}/sample_quality/{name}", seed["seed"]);
+                let gz = std::fs::File::open(result_file(out, &job)).unwrap();
                 let cached: serde_json::Value =
                     serde_json::from_reader(flate2::read::GzDecoder::new(gz)).unwrap();
                 let counts: Vec<f64> = cached["result"]["class_counts"]
@@ -322,11 +357,10 @@ fn quick_run_measures_sample_and_interpolation_quality() {
 #[test]
 fn a_lost_quality_result_retrains_the_classifier_and_the_model_it_reads() {
     let dir = scratch();
-    let out = dir.path().join("quick");
-    copy_dir(fresh_run(), &out);
+    let out = clone_fresh(dir.path());
     // A clone: results without checkpoints, and one sample-quality result lost.
-    std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
-    std::fs::remove_file(out.join("jobs/seed43/sample_quality/vq.json.gz")).unwrap();
+    std::fs::remove_dir_all(store_of(&out).join(CHECKPOINTS_DIR)).unwrap();
+    std::fs::remove_file(result_file(&out, "seed43/sample_quality/vq")).unwrap();
     let partial = reproduce(&out);
     assert_eq!(
         jobs_done(&partial),
@@ -343,9 +377,9 @@ fn a_lost_quality_result_retrains_the_classifier_and_the_model_it_reads() {
 #[test]
 fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
     let dir = scratch();
-    let out = dir.path().join("quick");
-    copy_dir(fresh_run(), &out);
-    let record = out.join("checkpoints/seed42/vanilla_latent20/record.json");
+    let out = clone_fresh(dir.path());
+    let record =
+        model_dir(Path::new(QUICK), &out, "seed42/train/vanilla_latent20").join("record.json");
     let before = std::fs::metadata(&record).unwrap().modified().unwrap();
 
     let again = reproduce(&out);
@@ -362,7 +396,7 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
         before
     );
 
-    std::fs::remove_file(out.join("jobs/seed43/reconstruction/vae.json.gz")).unwrap();
+    std::fs::remove_file(result_file(&out, "seed43/reconstruction/vae")).unwrap();
     // --no-run reports what is there and computes nothing.
     let mut look = reproduce_command(&out);
     look.arg("--no-run");
@@ -394,10 +428,11 @@ fn second_run_does_nothing_and_a_deleted_result_is_recomputed_alone() {
 #[test]
 fn committed_results_resume_without_checkpoints() {
     let dir = scratch();
-    let out = dir.path().join("quick");
-    copy_dir(fresh_run(), &out);
-    // What a clone of the repository holds: the results directory without its checkpoints.
-    std::fs::remove_dir_all(out.join("checkpoints")).unwrap();
+    let out = clone_fresh(dir.path());
+    // What a clone of the repository holds: the results and the store without its
+    // checkpoints.
+    let checkpoints = store_of(&out).join(CHECKPOINTS_DIR);
+    std::fs::remove_dir_all(&checkpoints).unwrap();
     let jobs = quick_jobs();
     let again = reproduce(&out);
     assert!(
@@ -406,13 +441,10 @@ fn committed_results_resume_without_checkpoints() {
         text(&again.stdout)
     );
     assert!(jobs_done(&again).is_empty(), "{:?}", jobs_done(&again));
-    assert!(
-        !out.join("checkpoints/seed42").exists(),
-        "something trained"
-    );
+    assert!(!checkpoints.join("seed42").exists(), "something trained");
 
     // One missing downstream result retrains the one run it reads, and nothing else.
-    std::fs::remove_file(out.join("jobs/seed43/reconstruction/vae.json.gz")).unwrap();
+    std::fs::remove_file(result_file(&out, "seed43/reconstruction/vae")).unwrap();
     let partial = reproduce(&out);
     assert!(
         text(&partial.stdout).contains(&format!("2 of {jobs} jobs to run")),
@@ -484,8 +516,7 @@ fn other_data_under_data_dir_retrains_and_the_same_files_do_not() {
 #[test]
 fn a_variant_defined_inline_runs_through_every_task_beside_the_others() {
     let dir = scratch();
-    let out = dir.path().join("quick");
-    copy_dir(fresh_run(), &out);
+    let out = clone_fresh(dir.path());
     let quick = std::fs::read_to_string(workspace().join(QUICK)).unwrap();
     let added = quick.replace(
         "    \"vq\",\n]",
@@ -530,8 +561,7 @@ fn a_variant_defined_inline_runs_through_every_task_beside_the_others() {
 #[test]
 fn adding_a_seed_runs_only_that_seeds_jobs() {
     let dir = scratch();
-    let out = dir.path().join("quick");
-    copy_dir(fresh_run(), &out);
+    let out = clone_fresh(dir.path());
     let quick = std::fs::read_to_string(workspace().join(QUICK)).unwrap();
     let three = quick.replace("seeds = [42, 43]", "seeds = [42, 43, 44]");
     assert_ne!(
@@ -569,7 +599,8 @@ fn killed_run_resumes_to_the_same_tables() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let first = out.join("checkpoints/seed42/shallow_latent20/record.json");
+    let shallow = model_dir(Path::new(QUICK), &out, "seed42/train/shallow_latent20");
+    let first = shallow.join("record.json");
     let deadline = Instant::now() + Duration::from_secs(300);
     while !first.is_file() {
         assert!(Instant::now() < deadline, "first training never finished");
@@ -581,7 +612,7 @@ fn killed_run_resumes_to_the_same_tables() {
     // The finished run's record (which holds its wall time, so a second training would write
     // different bytes) and checkpoint.
     let record_before = std::fs::read(&first).unwrap();
-    let checkpoint = out.join("checkpoints/seed42/shallow_latent20/model.safetensors");
+    let checkpoint = shallow.join("model.safetensors");
     let checkpoint_before = std::fs::read(&checkpoint).unwrap();
     assert!(
         !out.join("report.md").exists(),
@@ -589,7 +620,7 @@ fn killed_run_resumes_to_the_same_tables() {
     );
 
     // Whatever was written is complete: every cached result decompresses and parses.
-    for file in files_under(&out.join("jobs")) {
+    for file in files_under(&store_of(&out).join("jobs")) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         if name.ends_with(".json.gz") && !name.starts_with('.') {
             let gz = std::fs::File::open(&file).unwrap();
@@ -609,10 +640,10 @@ fn killed_run_resumes_to_the_same_tables() {
         jobs_done(&resumed)
     );
     assert_eq!(std::fs::read(&checkpoint).unwrap(), checkpoint_before);
-    let leftovers: Vec<PathBuf> = files_under(&out)
+    let leftovers: Vec<PathBuf> = files_under(dir.path())
         .into_iter()
         .filter(|f| {
-            f.strip_prefix(&out)
+            f.strip_prefix(dir.path())
                 .unwrap()
                 .to_string_lossy()
                 .contains(".tmp")
@@ -668,7 +699,8 @@ fn every_family_runs_through_every_task_in_the_autograd_backend() {
             assert_eq!(done.contains(&job), applies, "{job} in {done:?}");
         }
         for run in ["latent20", "latent2_without1"] {
-            let record = out.join(format!("checkpoints/seed42/{family}_{run}/record.json"));
+            let job = format!("seed42/train/{family}_{run}");
+            let record = model_dir(&experiment, &out, &job).join("record.json");
             let record = std::fs::read_to_string(&record).unwrap();
             assert!(record.contains("\"autograd\""), "{record}");
         }

@@ -6,10 +6,14 @@ pub mod run_job;
 pub mod status;
 pub mod train;
 
+use std::path::{Path, PathBuf};
+
 use ae_data::{load_dataset, Dataset, DatasetName};
 use anyhow::{Context, Result};
 
 use crate::cli::DataArgs;
+use crate::experiment::Experiment;
+use crate::plan::{Cache, Plan, CHECKPOINTS_DIR};
 
 /// Loads the dataset the arguments name, verifying checksums where the directory has them.
 pub fn load(args: &DataArgs) -> Result<(DatasetName, Dataset)> {
@@ -19,18 +23,64 @@ pub fn load(args: &DataArgs) -> Result<(DatasetName, Dataset)> {
     Ok((name, dataset))
 }
 
-/// The results and checkpoints directories of a study: `out` (default
-/// `results/<experiment name>`) and `checkpoints` (default `<out>/checkpoints`).
-pub fn study_dirs(
-    experiment: &crate::experiment::Experiment,
-    out: &Option<std::path::PathBuf>,
-    checkpoints: &Option<std::path::PathBuf>,
-) -> (std::path::PathBuf, std::path::PathBuf) {
-    let out = out
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from("results").join(&experiment.name));
-    let checkpoints = checkpoints
-        .clone()
-        .unwrap_or_else(|| out.join("checkpoints"));
-    (out, checkpoints)
+/// Where a study writes: its results directory and the job store it shares with other
+/// studies.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct StudyDirArgs {
+    /// Results directory: report, tables, figures [default: results/<experiment name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Job store: every job's result by name and key, shared by the studies that point at it
+    /// (a cluster's shared file system, say) [default: the `store` beside the results
+    /// directory, i.e. results/store].
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Trained models [default: <store>/checkpoints].
+    #[arg(long)]
+    pub checkpoints: Option<PathBuf>,
 }
+
+/// The directories of one study, defaults resolved.
+#[derive(Clone, Debug)]
+pub struct StudyDirs {
+    /// Results directory (report, tables, figures, lock, Slurm ledger).
+    pub out: PathBuf,
+    /// The job store.
+    pub store: PathBuf,
+    /// Trained models.
+    pub checkpoints: PathBuf,
+}
+
+impl StudyDirArgs {
+    /// The directories of `experiment`, with the defaults filled in.
+    pub fn resolve(&self, experiment: &Experiment) -> StudyDirs {
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(&experiment.name));
+        let store = self.store.clone().unwrap_or_else(|| {
+            out.parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join(DEFAULT_STORE)
+        });
+        let checkpoints = self
+            .checkpoints
+            .clone()
+            .unwrap_or_else(|| store.join(CHECKPOINTS_DIR));
+        StudyDirs {
+            out,
+            store,
+            checkpoints,
+        }
+    }
+}
+
+impl StudyDirs {
+    /// The cache of `plan` in these directories.
+    pub fn cache(&self, plan: &Plan) -> Cache {
+        Cache::new(&self.store, &self.checkpoints, plan)
+    }
+}
+
+/// Name of the default store, beside the results directories of the studies.
+pub const DEFAULT_STORE: &str = "store";

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
+use super::{StudyDirArgs, StudyDirs};
 use crate::executor::local::{self, LocalOptions};
 use crate::executor::slurm::{self, SlurmOptions, StudyPaths};
 use crate::executor::Study;
 use crate::experiment::Experiment;
 use crate::lock::StudyLock;
 use crate::metadata::RunMetadata;
-use crate::plan::{Cache, Plan, FORMAT_VERSION};
+use crate::plan::{Plan, FORMAT_VERSION};
 use crate::results::StudyResults;
 use crate::{figures, findings, report, results, tables};
 
@@ -24,18 +25,14 @@ pub struct ReproduceArgs {
     /// Experiment file (TOML; see experiments/).
     #[arg(long, default_value = "experiments/mnist.toml")]
     pub experiment: PathBuf,
-    /// Output directory [default: results/<experiment name>].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub dirs: StudyDirArgs,
     /// Run the jobs of these variants only (the report still shows every cached result).
     #[arg(long, num_args = 1.., value_name = "VARIANT")]
     pub only: Vec<String>,
     /// Recompute every job, ignoring cached results and finished training runs.
     #[arg(long)]
     pub retrain: bool,
-    /// Trained runs and cached job results [default: <out>/checkpoints].
-    #[arg(long)]
-    pub checkpoints: Option<PathBuf>,
     /// Run up to N independent jobs at once (local executor), each with cores / N threads;
     /// the results are the same whatever N is.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -76,7 +73,7 @@ pub enum ExecutorKind {
     Slurm,
 }
 
-/// File in the jobs directory holding the key of the last rendered report.
+/// File in the results directory holding the key of the last rendered report.
 const REPORT_KEY_FILE: &str = "report.key";
 
 /// Runs `bakeoff reproduce`.
@@ -87,8 +84,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let selected = experiment.restrict_to(&args.only)?;
     let plan = Plan::new(&experiment, &selected)?;
     let full_plan = Plan::new(&experiment, &experiment.variants)?;
-    let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&out, &checkpoints, &plan);
+    let dirs = args.dirs.resolve(&experiment);
+    let out = dirs.out.clone();
+    let cache = dirs.cache(&plan);
     let study = Study {
         experiment: &experiment,
         plan: &plan,
@@ -111,11 +109,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         }
         if args.dry_run {
             // Prints the scripts; writes nothing.
-            slurm::submit(
-                study,
-                &slurm_paths(args, &out, &checkpoints)?,
-                &slurm_options,
-            )?;
+            slurm::submit(study, &slurm_paths(args, &dirs)?, &slurm_options)?;
             return Ok(());
         }
     }
@@ -136,7 +130,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             plan.jobs.len()
         );
     } else if args.executor == ExecutorKind::Slurm {
-        let paths = slurm_paths(args, &out, &checkpoints)?;
+        let paths = slurm_paths(args, &dirs)?;
         let submission = slurm::submit(study, &paths, &slurm_options)?;
         if !submission.render_here {
             println!(
@@ -164,7 +158,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
                 ids.join(",")
             );
         }
-        cache.remove_stale_temporaries();
+        cache.remove_stale_temporaries(&plan);
         let pending = plan.pending(&cache);
         let todo: Vec<usize> = (0..plan.jobs.len())
             .filter(|&i| args.retrain || pending[i])
@@ -194,7 +188,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
 
     let results = StudyResults::load(&experiment, &full_plan, &cache)?;
     let report_key = report_key(&full_plan, &results);
-    let key_path = cache.jobs_dir().join(REPORT_KEY_FILE);
+    let key_path = out.join(REPORT_KEY_FILE);
     let report_current = std::fs::read_to_string(&key_path).is_ok_and(|k| k == report_key)
         && out.join("report.md").is_file()
         && out.join("results.json").is_file();
@@ -220,14 +214,15 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
 }
 
 /// The absolute paths a Slurm job needs (the nodes may start anywhere).
-fn slurm_paths(args: &ReproduceArgs, out: &Path, checkpoints: &Path) -> Result<StudyPaths> {
+fn slurm_paths(args: &ReproduceArgs, dirs: &StudyDirs) -> Result<StudyPaths> {
     let absolute =
         |p: &Path| std::path::absolute(p).with_context(|| format!("resolving {}", p.display()));
     Ok(StudyPaths {
         bakeoff: std::env::current_exe().context("locating the bakeoff binary")?,
         experiment: absolute(&args.experiment)?,
-        out: absolute(out)?,
-        checkpoints: absolute(checkpoints)?,
+        out: absolute(&dirs.out)?,
+        store: absolute(&dirs.store)?,
+        checkpoints: absolute(&dirs.checkpoints)?,
         workdir: std::env::current_dir().context("reading the working directory")?,
         only: args.only.clone(),
     })

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use ae_models::training::Silent;
 use anyhow::{bail, Context, Result};
 
+use super::StudyDirArgs;
 use crate::executor::execute;
 use crate::experiment::Experiment;
 use crate::jobs::{EvalData, JobContext};
-use crate::plan::{Cache, Plan, Task};
+use crate::plan::{Plan, Task};
 use crate::progress::TrainingBar;
 
 /// Arguments of `bakeoff run-job`.
@@ -19,12 +20,8 @@ pub struct RunJobArgs {
     /// Experiment file (TOML; see experiments/).
     #[arg(long)]
     pub experiment: PathBuf,
-    /// Output directory [default: results/<experiment name>].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Trained runs and cached job results [default: <out>/checkpoints].
-    #[arg(long)]
-    pub checkpoints: Option<PathBuf>,
+    #[command(flatten)]
+    pub dirs: StudyDirArgs,
     /// The job's name, as in the plan (`train/vae_latent20`, `reconstruction/vae`, ...).
     #[arg(long)]
     pub job: String,
@@ -39,8 +36,7 @@ pub struct RunJobArgs {
 pub fn run(args: &RunJobArgs) -> Result<()> {
     let experiment = Experiment::load(&args.experiment)?;
     let plan = Plan::new(&experiment, &experiment.variants)?;
-    let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&out, &checkpoints, &plan);
+    let cache = args.dirs.resolve(&experiment).cache(&plan);
     let job = plan.job(&args.job).with_context(|| {
         format!(
             "{} has no job named `{}`",

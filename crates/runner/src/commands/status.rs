@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::StudyDirArgs;
 use crate::executor::slurm::{self, JobState, Ledger};
 use crate::experiment::Experiment;
-use crate::plan::{Cache, Plan};
+use crate::plan::Plan;
 
 /// Arguments of `bakeoff status`.
 #[derive(clap::Args, Debug)]
@@ -17,12 +18,8 @@ pub struct StatusArgs {
     /// Experiment file (TOML; see experiments/).
     #[arg(long, default_value = "experiments/mnist.toml")]
     pub experiment: PathBuf,
-    /// Output directory [default: results/<experiment name>].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Trained runs and cached job results [default: <out>/checkpoints].
-    #[arg(long)]
-    pub checkpoints: Option<PathBuf>,
+    #[command(flatten)]
+    pub dirs: StudyDirArgs,
     /// Show the jobs of these variants only.
     #[arg(long, num_args = 1.., value_name = "VARIANT")]
     pub only: Vec<String>,
@@ -36,8 +33,9 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     let experiment = Experiment::load(&args.experiment)?;
     let selected = experiment.restrict_to(&args.only)?;
     let plan = Plan::new(&experiment, &selected)?;
-    let (out, checkpoints) = super::study_dirs(&experiment, &args.out, &args.checkpoints);
-    let cache = Cache::new(&out, &checkpoints, &plan);
+    let dirs = args.dirs.resolve(&experiment);
+    let out = dirs.out.clone();
+    let cache = dirs.cache(&plan);
     let fresh: Vec<bool> = plan.pending(&cache).iter().map(|p| !p).collect();
     let ledger = Ledger::load(&out)?;
     let queue = if ledger.entries.is_empty() {

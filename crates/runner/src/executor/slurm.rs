@@ -47,6 +47,8 @@ pub struct StudyPaths {
     pub experiment: PathBuf,
     /// The results directory.
     pub out: PathBuf,
+    /// The job store.
+    pub store: PathBuf,
     /// The checkpoints directory.
     pub checkpoints: PathBuf,
     /// Working directory of the jobs (where the submission ran, so relative paths inside
@@ -64,6 +66,7 @@ impl StudyPaths {
             ("bakeoff binary", &self.bakeoff),
             ("experiment file", &self.experiment),
             ("results directory", &self.out),
+            ("store", &self.store),
             ("checkpoints directory", &self.checkpoints),
             ("working directory", &self.workdir),
         ] {
@@ -570,9 +573,10 @@ fn header(name: &str, deps: &[String], paths: &StudyPaths, options: &SlurmOption
 
 fn study_arguments(paths: &StudyPaths) -> String {
     format!(
-        "--experiment '{}' --out '{}' --checkpoints '{}'",
+        "--experiment '{}' --out '{}' --store '{}' --checkpoints '{}'",
         paths.experiment.display(),
         paths.out.display(),
+        paths.store.display(),
         paths.checkpoints.display()
     )
 }
@@ -867,7 +871,8 @@ mod tests {
             bakeoff: "/opt/bin/bakeoff".into(),
             experiment: "/shared/exp.toml".into(),
             out: "/shared/results/quick".into(),
-            checkpoints: "/shared/results/quick/checkpoints".into(),
+            store: "/shared/results/store".into(),
+            checkpoints: "/shared/results/store/checkpoints".into(),
             workdir: "/shared".into(),
             only: vec![],
         };
@@ -886,7 +891,7 @@ mod tests {
             "#SBATCH --cpus-per-task=8",
             "#SBATCH --output=/shared/results/quick/slurm/logs/seed42.reconstruction.vanilla.%j.log",
             &format!(
-                "exec '/opt/bin/bakeoff' run-job --experiment '/shared/exp.toml' --out '/shared/results/quick' --checkpoints '/shared/results/quick/checkpoints' --job 'seed42/reconstruction/vanilla' --key {}",
+                "exec '/opt/bin/bakeoff' run-job --experiment '/shared/exp.toml' --out '/shared/results/quick' --store '/shared/results/store' --checkpoints '/shared/results/store/checkpoints' --job 'seed42/reconstruction/vanilla' --key {}",
                 job.key
             ),
         ] {

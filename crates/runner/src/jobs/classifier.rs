@@ -1,9 +1,9 @@
 //! The instrument job: the reference classifier of the study's dataset, trained on its own
 //! split's 55,000 training images with its own fixed seed (the same classifier for every
-//! seed of the study), checkpointed in the checkpoints directory like a training run
-//! (`<checkpoints>/instrument/classifier_seed<s>/`), and scored on the test images.
+//! seed of the study), checkpointed in the store like a training run
+//! (`<checkpoints>/instrument/classifier.<key prefix>/`), and scored on the test images.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use ae_data::{Dataset, LabelledImages};
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::quality::ClassifierResult;
 use super::JobContext;
+use crate::plan::Job;
 use crate::run::{self, CHECKPOINT_FILE, RECORD_FILE};
 
 /// Everything that determines the classifier and its result (the job's settings).
@@ -47,12 +48,6 @@ pub struct ClassifierRecord {
     pub engine_version: u32,
     /// Fingerprint of the dataset's files it trained on.
     pub data: String,
-}
-
-/// `root/instrument/classifier_seed<seed>`: where the classifier of `settings` is kept.
-pub fn dir(root: &Path, settings: &ClassifierSettings) -> PathBuf {
-    root.join("instrument")
-        .join(format!("classifier_seed{}", settings.seed))
 }
 
 /// Whether `dir` holds a classifier trained with `settings` by this engine on the data of
@@ -85,9 +80,13 @@ pub fn load(dir: &Path, settings: &ClassifierSettings) -> Result<Classifier> {
 ///
 /// # Errors
 /// If the training split is empty, or a file cannot be written.
-pub fn run(ctx: &JobContext<'_>, settings: &ClassifierSettings) -> Result<ClassifierResult> {
-    let dir = ctx.cache.classifier_dir(settings);
-    if !ctx.retrain && ctx.cache.finished_classifier(settings) {
+pub fn run(
+    ctx: &JobContext<'_>,
+    job: &Job,
+    settings: &ClassifierSettings,
+) -> Result<ClassifierResult> {
+    let dir = ctx.cache.model_dir(job);
+    if !ctx.retrain && finished(&dir, settings, &ctx.cache.data) {
         let record: ClassifierRecord = run::read_json(&dir.join(RECORD_FILE))?;
         return Ok(record.result);
     }

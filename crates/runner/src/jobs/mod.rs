@@ -122,10 +122,10 @@ impl JobContext<'_> {
     /// that trained it.
     fn model(&self, job: &Job, index: usize) -> Result<Box<dyn Model>> {
         let dep = &self.plan.jobs[job.deps[index]];
-        let Task::Train { run } = &dep.task else {
+        let Task::Train { .. } = &dep.task else {
             anyhow::bail!("{} depends on {}, which trains nothing", job.name, dep.name);
         };
-        let dir = self.cache.run_dir(run);
+        let dir = self.cache.model_dir(dep);
         let (_, model) =
             run::load_run(&dir).with_context(|| format!("loading the model of {}", dep.name))?;
         Ok(model)
@@ -144,7 +144,7 @@ impl JobContext<'_> {
                 dep.name
             );
         };
-        classifier::load(&self.cache.classifier_dir(settings), settings)
+        classifier::load(&self.cache.model_dir(dep), settings)
     }
 }
 
@@ -157,7 +157,7 @@ pub fn run_job(
     let mut rng = ChaCha8Rng::seed_from_u64(job.rng_seed());
     let data = ctx.data;
     let value = match &job.task {
-        Task::Train { run } => serde_json::to_value(train::run(ctx, run, observer)?)?,
+        Task::Train { run } => serde_json::to_value(train::run(ctx, job, run, observer)?)?,
         Task::Reconstruction { .. } => {
             let model = ctx.model(job, 0)?;
             serde_json::to_value(reconstruction::run(&*model, &data.test, &mut rng)?)?
@@ -216,7 +216,9 @@ pub fn run_job(
             &probe.config(),
             &mut rng,
         ))?,
-        Task::Classifier { classifier } => serde_json::to_value(classifier::run(ctx, classifier)?)?,
+        Task::Classifier { classifier } => {
+            serde_json::to_value(classifier::run(ctx, job, classifier)?)?
+        }
         Task::SampleQuality { draws, .. } => {
             let (model, classifier) = (ctx.model(job, 0)?, ctx.classifier(job, 1)?);
             let result = sample_quality::run(&*model, &classifier, &data.test, *draws, &mut rng)?;

@@ -5,6 +5,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::JobContext;
+use crate::plan::Job;
 use crate::run::{self, RunRecord, RunSettings};
 
 /// What the tables need from a finished training run (the full record stays in the run
@@ -46,11 +47,12 @@ impl TrainResult {
 /// trained again from scratch.
 pub fn run(
     ctx: &JobContext<'_>,
+    job: &Job,
     settings: &RunSettings,
     observer: &mut dyn TrainingObserver,
 ) -> Result<TrainResult> {
-    let dir = ctx.cache.run_dir(settings);
-    if !ctx.retrain && ctx.cache.finished_run(settings) {
+    let dir = ctx.cache.model_dir(job);
+    if !ctx.retrain && run::finished(&dir, settings, &ctx.cache.data) {
         let record: RunRecord = run::read_json(&dir.join(run::RECORD_FILE))?;
         return Ok(TrainResult::from_record(&record));
     }
