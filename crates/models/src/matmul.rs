@@ -3,7 +3,8 @@
 //! With activations stored one column per sample (see [`crate::layout`]) every product the
 //! networks need is `a·b` (the forward pass `W·x`, the weight gradient `dz·xᵀ` with `xᵀ`
 //! copied to rows) or `aᵀ·b` (the input gradient `Wᵀ·dz`): the two forms `gemm` runs
-//! fastest for these shapes. The form `a·bᵀ` measured a third slower and is not used.
+//! fastest for these shapes. The form `a·bᵀ` measured a third slower; only the autograd
+//! backend, whose activations are row-major, uses it (`x·Wᵀ`).
 
 use gemm::Parallelism;
 
@@ -99,6 +100,24 @@ pub fn matmul_at_b(
     gemm_strided(out, a, 1, m, b, n, 1, (m, k, n), accumulate);
 }
 
+/// `out[m,n] (+)= a[m,k] · b[n,k]ᵀ`: the autograd backend's forward product `x·Wᵀ` on
+/// row-major activations ([`crate::autograd::fast::linear`]).
+pub fn matmul_a_bt(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= n * k,
+        "matmul_a_bt: operand too small"
+    );
+    gemm_strided(out, a, k, 1, b, 1, k, (m, k, n), accumulate);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +145,7 @@ mod tests {
     }
 
     #[test]
-    fn both_shapes_match_a_naive_product() {
+    fn every_shape_matches_a_naive_product() {
         let (m, k, n) = (67, 129, 45);
         let a: Vec<f32> = (0..m * k)
             .map(|i| ((i * 7 % 13) as f32 - 6.0) / 5.0)
@@ -151,5 +170,14 @@ mod tests {
         matmul_at_b(&mut out, &at, &b, m, k, n, true);
         let doubled: Vec<f32> = expected.iter().map(|v| 2.0 * v).collect();
         close(&out, &doubled);
+
+        let bt: Vec<f32> = (0..n * k)
+            .map(|i| ((i * 5 % 23) as f32 - 11.0) / 6.0)
+            .collect();
+        matmul_a_bt(&mut out, &a, &bt, m, k, n, false);
+        close(
+            &out,
+            &naive(|i, p| a[i * k + p], |p, j| bt[j * k + p], m, k, n),
+        );
     }
 }

@@ -103,7 +103,7 @@ impl Adam {
 multiversion! {
     /// Adam's element-wise update of one chunk; `constants` are `beta1`, `beta2`,
     /// `sqrt(1 - beta2^t)`, `eps` and `lr / (1 - beta1^t)`.
-    fn update_chunk(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], constants: [f32; 5]) {
+    pub(crate) fn update_chunk(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], constants: [f32; 5]) {
         let [beta1, beta2, bias2_sqrt, eps, step_size] = constants;
         for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
             *m = beta1 * *m + (1.0 - beta1) * g;

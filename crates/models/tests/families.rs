@@ -136,3 +136,33 @@ fn the_readme_shows_the_wasserstein_module_as_it_is() {
         "README.md's copy of wasserstein.rs is out of date"
     );
 }
+
+/// Training in the autograd backend gives the same bytes whatever the number of threads
+/// (the fused operations split their work in fixed pieces, and `gemm` computes each output
+/// element on one thread): losses and codes after four steps, on one thread and on three.
+#[test]
+fn training_gives_the_same_bytes_whatever_the_thread_count() {
+    let mut checked = families();
+    checked.push(variants::by_name("vanilla").unwrap());
+    let x = random_rows(64, 5);
+    for v in checked {
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut rng = ChaCha8Rng::seed_from_u64(9);
+                let mut model = backend::build(&v, 20, 1024, Backend::Autograd, &mut rng).unwrap();
+                let terms: Vec<LossTerms> = (0..4)
+                    .map(|_| model.train_step(&x, &mut rng).unwrap())
+                    .collect();
+                (terms, model.encode(&x).unwrap())
+            })
+        };
+        let (one, three) = (run(1), run(3));
+        assert_eq!(one.0, three.0, "{}", v.name);
+        let bits = |codes: &[f32]| codes.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&one.1), bits(&three.1), "{}", v.name);
+    }
+}

@@ -1,5 +1,6 @@
 //! The autograd backend: a variant's autoencoder as candle-nn modules, trained by candle's
-//! automatic differentiation and `AdamW` with weight decay 0 (which is Adam).
+//! automatic differentiation and Adam, with the fused engine's loss, BatchNorm and Adam as
+//! candle operations ([`fast`]).
 //!
 //! Built from the variant's description alone (network kind, bottleneck, schedule, input
 //! noise). Parameters live in one [`VarMap`] under the fused engine's names, so checkpoints
@@ -7,6 +8,7 @@
 //! prior samples come from the caller's seeded RNG, drawn in the fused engine's order.
 
 pub mod bottleneck;
+pub mod fast;
 pub mod network;
 pub mod parts;
 
@@ -15,10 +17,11 @@ use std::path::Path;
 
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, ModuleT, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
 use self::bottleneck::TensorBottleneck;
+use self::fast::Adam;
 use self::network::{decoder_spec, encoder_spec, Network};
 use crate::autoencoder::{Losses, INFERENCE_CHUNK};
 use crate::backend::Backend;
@@ -58,7 +61,7 @@ pub struct AutogradModel {
     bottleneck: TensorBottleneck,
     decoder: Network,
     /// The stage being trained and its optimizer.
-    training: Option<(usize, AdamW)>,
+    training: Option<(usize, Adam)>,
 }
 
 impl AutogradModel {
@@ -176,7 +179,7 @@ impl AutogradModel {
         let logits = self
             .decoder
             .forward_range(&z, blocks.decoder, true, &decoder_trainable)?;
-        let recon = bce_sum(&logits, &target)?.sum(1)?.mean_all()?;
+        let recon = fast::bce_mean(&logits, &target)?;
         let mut terms = LossTerms {
             recon: scalar(&recon)?,
             ..LossTerms::default()
@@ -205,7 +208,7 @@ impl AutogradModel {
 
     /// A fresh Adam over the parameters stage `stage` trains (never BatchNorm's running
     /// statistics, which are buffers).
-    fn optimizer(&self, stage: usize, lr: f64) -> Result<AdamW, ModelError> {
+    fn optimizer(&self, stage: usize, lr: f32) -> Result<Adam, ModelError> {
         let blocks = self.stage_blocks(stage);
         let learns = |name: &str| match blocks.trainable {
             None => true,
@@ -221,15 +224,7 @@ impl AutogradModel {
             .collect();
         // A fixed order, so that nothing depends on the hash map's.
         vars.sort_by(|a, b| a.0.cmp(&b.0));
-        let params = ParamsAdamW {
-            lr,
-            weight_decay: 0.0,
-            ..ParamsAdamW::default()
-        };
-        Ok(AdamW::new(
-            vars.into_iter().map(|(_, v)| v).collect(),
-            params,
-        )?)
+        Ok(Adam::new(vars.into_iter().map(|(_, v)| v).collect(), lr))
     }
 
     /// Runs `f` over `x` in chunks of [`INFERENCE_CHUNK`] rows of `width`.
@@ -374,7 +369,7 @@ impl TrainableModel for AutogradModel {
     fn begin_epoch(&mut self, epoch: usize, config: &TrainingConfig) -> Result<usize, ModelError> {
         let stage = stage_of_epoch(epoch, config.epochs, self.num_stages());
         if self.training.as_ref().map(|(s, _)| *s) != Some(stage) {
-            let optimizer = self.optimizer(stage, f64::from(config.learning_rate))?;
+            let optimizer = self.optimizer(stage, config.learning_rate)?;
             self.training = Some((stage, optimizer));
         }
         Ok(stage)

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use candle_core::{Device, Result, Tensor, Var};
-use candle_nn::{BatchNorm, BatchNormConfig, Linear, Module, ModuleT, VarBuilder, VarMap};
+use candle_nn::{BatchNorm, BatchNormConfig, Linear, ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
 use crate::layers::{BN_EPS, BN_MOMENTUM};
@@ -168,6 +168,11 @@ impl Block {
         })
     }
 
+    /// The linear map `x·Wᵀ + b` as one graph node ([`super::fast::linear`]).
+    fn affine(&self, x: &Tensor) -> Result<Tensor> {
+        super::fast::linear(x, self.linear.weight(), self.linear.bias())
+    }
+
     /// The linear map's weight, `[out_dim, in_dim]`.
     pub fn weight(&self) -> &Tensor {
         self.linear.weight()
@@ -179,7 +184,7 @@ impl Block {
     /// otherwise). Locally the block is `slope * (W x) + c`, so a network's Jacobian is the
     /// product of `diag(slope) W` over its blocks. ReLU's slope at 0 is 0, as in PyTorch.
     pub fn forward_with_slope(&self, x: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
-        let h = self.linear.forward(x)?;
+        let h = self.affine(x)?;
         let mut slope = h.ones_like()?;
         let mut out = h.clone();
         if let Some(bn) = &self.batch_norm {
@@ -204,7 +209,10 @@ impl Block {
 
 impl ModuleT for Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let mut h = self.linear.forward(x)?;
+        let mut h = self.affine(x)?;
+        if let (Some(bn), true, true) = (&self.batch_norm, train, self.relu) {
+            return super::fast::batch_norm_relu(&h, bn, BN_EPS, BN_MOMENTUM);
+        }
         if let Some(bn) = &self.batch_norm {
             h = bn.forward_t(&h, train)?;
         }

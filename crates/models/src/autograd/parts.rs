@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, ModuleT, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
+use super::fast::Adam;
 use super::network::{decoder_spec, encoder_spec, BlockSpec, Network};
-use super::{bce_sum, scalar};
+use super::scalar;
 use crate::autoencoder::{Losses, INFERENCE_CHUNK};
 use crate::backend::Backend;
 use crate::bottleneck::{standard_normal_prior, LatentMode};
@@ -145,7 +146,7 @@ impl Parts {
     /// Reconstruction BCE of decoder `logits` against `target`: summed over pixels,
     /// averaged over the batch.
     pub fn reconstruction(&self, logits: &Tensor, target: &Tensor) -> Result<Tensor, ModelError> {
-        Ok(bce_sum(logits, target)?.sum(1)?.mean_all()?)
+        Ok(super::fast::bce_mean(logits, target)?)
     }
 
     /// `n` draws from the prior N(0, I) over the latent space, `[n, latent_dim]`.
@@ -224,7 +225,7 @@ impl Objective {
 #[derive(Debug)]
 pub struct ParamGroup {
     prefixes: &'static [&'static str],
-    adam: Option<AdamW>,
+    adam: Option<Adam>,
 }
 
 impl ParamGroup {
@@ -250,15 +251,7 @@ impl ParamGroup {
                 .collect();
             // A fixed order, so that nothing depends on the hash map's.
             vars.sort_by(|a, b| a.0.cmp(&b.0));
-            let params = ParamsAdamW {
-                lr: f64::from(lr),
-                weight_decay: 0.0,
-                ..ParamsAdamW::default()
-            };
-            self.adam = Some(AdamW::new(
-                vars.into_iter().map(|(_, v)| v).collect(),
-                params,
-            )?);
+            self.adam = Some(Adam::new(vars.into_iter().map(|(_, v)| v).collect(), lr));
         }
         Ok(())
     }
