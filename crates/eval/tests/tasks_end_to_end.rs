@@ -147,16 +147,26 @@ fn every_task_runs_on_briefly_trained_models() {
             .iter()
             .all(|p| p[0].is_finite() && p[1].is_finite()));
         assert_eq!(latent.labels, small_test.labels);
-        assert!(
-            (0.0..=1.0).contains(&latent.clustering.accuracy) && latent.clustering.accuracy >= 0.1
-        );
-        assert!((0.0..=1.0).contains(&latent.clustering.nmi));
+        // vanilla's codes after one epoch: accuracy 0.47, NMI 0.48 (chance: 0.1 and 0); the
+        // VAE's sampled codes are near chance after one epoch.
+        eprintln!("{name} clustering: {:?}", latent.clustering);
+        if name == "vanilla" {
+            let c = &latent.clustering;
+            assert!(c.accuracy > 0.3 && c.nmi > 0.3, "{c:?}");
+        }
 
         let anomaly =
             anomaly_detection(model, &test, 1, &mut rng).expect("test set has ones and others");
-        assert!((0.0..=1.0).contains(&anomaly.auc));
+        // Trained on every digit, the models reconstruct the thin ones best, so the BCE score
+        // ranks them below the rest (AUC 0.03 and 0.30 here), while the reference's pre-fix
+        // score, which rewards missing ink, ranks them above (0.93 and 0.89).
+        assert!(anomaly.auc < 0.4, "{name}: {}", anomaly.auc);
         assert!((anomaly.roc.trapezoid_area() - anomaly.auc).abs() < 1e-9);
-        assert!((0.0..=1.0).contains(&anomaly.published_auc));
+        assert!(
+            anomaly.published_auc > 0.8,
+            "{name}: {}",
+            anomaly.published_auc
+        );
         assert!((anomaly.published_roc.trapezoid_area() - anomaly.published_auc).abs() < 1e-9);
         eprintln!(
             "{name} anomaly AUC: BCE {}, published score {}",
