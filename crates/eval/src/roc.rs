@@ -1,5 +1,6 @@
 //! ROC curves and their area (AUC) for anomaly detection scores.
 
+use crate::stats::average_ranks;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a ROC curve or AUC could not be computed.
@@ -72,6 +73,27 @@ impl RocCurve {
         RocCurve {
             fpr: keep.iter().map(|&i| self.fpr[i]).collect(),
             tpr: keep.iter().map(|&i| self.tpr[i]).collect(),
+            thresholds: keep.iter().map(|&i| self.thresholds[i]).collect(),
+        }
+    }
+
+    /// The curve's corners only (scikit-learn's `drop_intermediate`): every point that lies
+    /// on the straight segment between its neighbours (both of the same fpr or both of the
+    /// same tpr) goes. Lossless: it draws the same curve and has the same area.
+    pub fn corners(&self) -> RocCurve {
+        let (fpr, tpr) = (&self.fpr, &self.tpr);
+        let n = fpr.len().min(tpr.len());
+        let keep: Vec<usize> = (0..n)
+            .filter(|&i| {
+                let interior = i > 0 && i + 1 < n;
+                !(interior
+                    && ((fpr[i - 1] == fpr[i] && fpr[i] == fpr[i + 1])
+                        || (tpr[i - 1] == tpr[i] && tpr[i] == tpr[i + 1])))
+            })
+            .collect();
+        RocCurve {
+            fpr: keep.iter().map(|&i| fpr[i]).collect(),
+            tpr: keep.iter().map(|&i| tpr[i]).collect(),
             thresholds: keep.iter().map(|&i| self.thresholds[i]).collect(),
         }
     }
@@ -166,24 +188,14 @@ pub fn roc_curve(scores: &[f32], is_positive: &[bool]) -> Result<RocCurve, RocEr
 /// As [`roc_curve`].
 pub fn auc(scores: &[f32], is_positive: &[bool]) -> Result<f64, RocError> {
     let (positives, negatives) = check(scores, is_positive)?;
-    let mut order = order_desc(scores);
-    order.reverse();
     // Sum of the (1-based, tie-averaged) ascending ranks of the positives.
-    let mut rank_sum = 0.0f64;
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && scores[order[end]] == scores[order[start]] {
-            end += 1;
-        }
-        let mean_rank = (start + 1 + end) as f64 / 2.0;
-        let tied_positives = order[start..end]
-            .iter()
-            .filter(|&&i| is_positive[i])
-            .count();
-        rank_sum += mean_rank * tied_positives as f64;
-        start = end;
-    }
+    let scores: Vec<f64> = scores.iter().map(|&s| f64::from(s)).collect();
+    let rank_sum: f64 = average_ranks(&scores)
+        .iter()
+        .zip(is_positive)
+        .filter(|(_, &positive)| positive)
+        .map(|(r, _)| r)
+        .sum();
     let p = positives as f64;
     let u = rank_sum - p * (p + 1.0) / 2.0;
     Ok(u / (p * negatives as f64))
@@ -213,6 +225,20 @@ mod tests {
         assert_eq!(thin.thresholds, [f64::INFINITY, 5.0, 3.0, 2.0]);
         // A fine resolution keeps everything.
         assert_eq!(curve.thinned(1e-9), curve);
+    }
+
+    #[test]
+    fn corners_keep_the_shape_and_the_area() {
+        let curve = RocCurve {
+            fpr: vec![0.0, 0.0, 0.0, 0.5, 1.0, 1.0],
+            tpr: vec![0.0, 0.5, 1.0, 1.0, 1.0, 1.0],
+            thresholds: vec![f64::INFINITY, 6.0, 5.0, 4.0, 3.0, 2.0],
+        };
+        let c = curve.corners();
+        assert_eq!(c.fpr, [0.0, 0.0, 1.0]);
+        assert_eq!(c.tpr, [0.0, 1.0, 1.0]);
+        assert_eq!(c.thresholds, [f64::INFINITY, 5.0, 2.0]);
+        assert_eq!(c.trapezoid_area(), curve.trapezoid_area());
     }
 
     #[test]

@@ -151,8 +151,9 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
     pearson(&average_ranks(a), &average_ranks(b))
 }
 
-/// 1-based ranks of `values`, tied values sharing the mean of the ranks they span.
-fn average_ranks(values: &[f64]) -> Vec<f64> {
+/// 1-based ascending ranks of `values`, tied values sharing the mean of the ranks they span
+/// (the ranks of Spearman's correlation and of the Mann-Whitney AUC, [`crate::roc::auc`]).
+pub fn average_ranks(values: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
     let mut ranks = vec![0.0; values.len()];

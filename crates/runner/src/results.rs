@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::experiment::Experiment;
 use crate::findings::Finding;
 use ae_eval::clustering::ClusteringScores;
+use ae_eval::roc::RocCurve;
 use ae_eval::tasks::{AnomalyResult, LatentStructure, ProbeResult};
 
 use crate::jobs::baselines::RandomEncoder;
@@ -262,24 +263,14 @@ pub struct RocCorners {
 }
 
 impl RocCorners {
-    /// Drops every point that lies on the straight segment between its neighbours.
-    pub fn of(fpr: &[f64], tpr: &[f64]) -> Self {
-        let n = fpr.len().min(tpr.len());
-        let mut keep = Vec::with_capacity(n);
-        for i in 0..n {
-            let interior = i > 0 && i + 1 < n;
-            let collinear = interior
-                && ((fpr[i - 1] == fpr[i] && fpr[i] == fpr[i + 1])
-                    || (tpr[i - 1] == tpr[i] && tpr[i] == tpr[i + 1]));
-            if !collinear {
-                keep.push(i);
-            }
-        }
+    /// The corners of `curve` ([`ae_eval::roc::RocCurve::corners`]), rounded.
+    pub fn of(curve: &RocCurve) -> Self {
+        let corners = curve.corners();
         // Six decimals are far below a pixel of any plot and halve the file.
-        let round = |x: f64| (x * 1e6).round() / 1e6;
+        let round = |x: &f64| (x * 1e6).round() / 1e6;
         Self {
-            fpr: keep.iter().map(|&i| round(fpr[i])).collect(),
-            tpr: keep.iter().map(|&i| round(tpr[i])).collect(),
+            fpr: corners.fpr.iter().map(round).collect(),
+            tpr: corners.tpr.iter().map(round).collect(),
         }
     }
 }
@@ -410,9 +401,9 @@ fn variant_json(v: &VariantResults) -> VariantJson {
             .map(|a| AnomalyJson {
                 digit: a.digit,
                 auc: a.auc,
-                roc: RocCorners::of(&a.roc.fpr, &a.roc.tpr),
+                roc: RocCorners::of(&a.roc),
                 published_auc: a.published_auc,
-                published_roc: RocCorners::of(&a.published_roc.fpr, &a.published_roc.tpr),
+                published_roc: RocCorners::of(&a.published_roc),
             })
             .collect(),
         linear_probe: v.probe.clone(),
@@ -500,11 +491,20 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn roc_corners_keep_the_shape() {
-        let fpr = [0.0, 0.0, 0.0, 0.5, 1.0, 1.0];
-        let tpr = [0.0, 0.5, 1.0, 1.0, 1.0, 1.0];
-        let c = RocCorners::of(&fpr, &tpr);
+    fn roc_corners_are_the_curves_corners_rounded() {
+        let curve = RocCurve {
+            fpr: vec![0.0, 0.0, 0.0, 0.123_456_789, 1.0, 1.0],
+            tpr: vec![0.0, 0.5, 1.0, 1.0, 1.0, 1.0],
+            thresholds: vec![f64::INFINITY, 6.0, 5.0, 4.0, 3.0, 2.0],
+        };
+        let c = RocCorners::of(&curve);
         assert_eq!(c.fpr, [0.0, 0.0, 1.0]);
         assert_eq!(c.tpr, [0.0, 1.0, 1.0]);
+        let kink = RocCurve {
+            fpr: vec![0.0, 0.123_456_789, 1.0],
+            tpr: vec![0.0, 0.5, 1.0],
+            thresholds: vec![f64::INFINITY, 2.0, 1.0],
+        };
+        assert_eq!(RocCorners::of(&kink).fpr, [0.0, 0.123_457, 1.0]);
     }
 }

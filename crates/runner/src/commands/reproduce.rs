@@ -51,6 +51,10 @@ pub struct ReproduceArgs {
     /// CPUs of each submitted Slurm job (the engine uses that many threads).
     #[arg(long)]
     pub cpus_per_task: Option<usize>,
+    /// Memory of each submitted Slurm job, in Slurm's format (e.g. `4G`; a whole seed of the
+    /// study, run in one process, peaked at 699 MB).
+    #[arg(long)]
+    pub mem: Option<String>,
     /// Print the Slurm scripts instead of submitting them.
     #[arg(long)]
     pub dry_run: bool,
@@ -96,12 +100,13 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         partition: args.partition.clone(),
         time: args.time.clone(),
         cpus_per_task: args.cpus_per_task,
+        mem: args.mem.clone(),
         dry_run: args.dry_run,
     };
-    let slurm_flag = (args.partition.is_some() || args.time.is_some())
+    let slurm_flag = (args.partition.is_some() || args.time.is_some() || args.mem.is_some())
         || (args.cpus_per_task.is_some() || args.dry_run);
     if args.executor == ExecutorKind::Local && slurm_flag {
-        bail!("--partition, --time, --cpus-per-task and --dry-run need --executor slurm");
+        bail!("--partition, --time, --cpus-per-task, --mem and --dry-run need --executor slurm");
     }
     if args.executor == ExecutorKind::Slurm {
         if args.retrain || args.jobs != 1 {

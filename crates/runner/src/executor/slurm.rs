@@ -34,6 +34,8 @@ pub struct SlurmOptions {
     pub time: Option<String>,
     /// `--cpus-per-task`, if given; each job's engine uses that many threads (1 otherwise).
     pub cpus_per_task: Option<usize>,
+    /// `--mem` (Slurm's format, e.g. `4G`), if given.
+    pub mem: Option<String>,
     /// Print the scripts instead of submitting them (nothing is cancelled either).
     pub dry_run: bool,
 }
@@ -563,6 +565,9 @@ fn header(name: &str, deps: &[String], paths: &StudyPaths, options: &SlurmOption
     if let Some(cpus) = options.cpus_per_task {
         lines.push(format!("#SBATCH --cpus-per-task={cpus}"));
     }
+    if let Some(mem) = &options.mem {
+        lines.push(format!("#SBATCH --mem={mem}"));
+    }
     if !deps.is_empty() {
         lines.push(format!("#SBATCH --dependency=afterok:{}", deps.join(":")));
     }
@@ -881,6 +886,7 @@ mod tests {
             partition: Some("cpu".into()),
             time: Some("1:00:00".into()),
             cpus_per_task: Some(8),
+            mem: Some("4G".into()),
             dry_run: false,
         };
         let script = job_script(job, &["41".into(), "42".into()], &paths, &options);
@@ -889,6 +895,7 @@ mod tests {
             "#SBATCH --partition=cpu",
             "#SBATCH --time=1:00:00",
             "#SBATCH --cpus-per-task=8",
+            "#SBATCH --mem=4G",
             "#SBATCH --output=/shared/results/quick/slurm/logs/seed42.reconstruction.vanilla.%j.log",
             &format!(
                 "exec '/opt/bin/bakeoff' run-job --experiment '/shared/exp.toml' --out '/shared/results/quick' --store '/shared/results/store' --checkpoints '/shared/results/store/checkpoints' --job 'seed42/reconstruction/vanilla' --key {}",
