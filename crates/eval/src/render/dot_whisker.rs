@@ -308,24 +308,23 @@ pub fn dot_whisker_plot(plot: &DotWhiskerPlot<'_>, path: &Path) -> io::Result<()
                     EmptyElement::at((v, y))
                         + Circle::new((0, SEED_DROP_PX), 3, colour.mix(0.45).filled())
                 }))?;
-                if let Some((lo, hi)) = p.ci {
-                    let stroke = colour.stroke_width(2);
-                    chart.draw_series(std::iter::once(PathElement::new(
-                        [(lo, y), (hi, y)],
-                        stroke,
-                    )))?;
-                    for end in [lo, hi] {
-                        chart.draw_series(std::iter::once(
-                            EmptyElement::at((end, y))
-                                + PathElement::new([(0, -5), (0, 5)], stroke),
-                        ))?;
-                    }
-                }
-                chart.draw_series(std::iter::once(Circle::new(
-                    (p.mean, y),
-                    5,
-                    colour.filled(),
-                )))?;
+                // The interval as plotters' capped error bar, its dot the mean; without an
+                // interval (one seed), the dot alone.
+                match p.ci {
+                    Some((lo, hi)) => chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                        y,
+                        lo,
+                        p.mean,
+                        hi,
+                        colour.filled().stroke_width(2),
+                        10,
+                    )))?,
+                    None => chart.draw_series(std::iter::once(Circle::new(
+                        (p.mean, y),
+                        5,
+                        colour.filled(),
+                    )))?,
+                };
             }
         }
         if let Some(reference) = &plot.reference {
