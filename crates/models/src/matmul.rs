@@ -4,7 +4,7 @@
 //! networks need is `a·b` (the forward pass `W·x`, the weight gradient `dz·xᵀ` with `xᵀ`
 //! copied to rows) or `aᵀ·b` (the input gradient `Wᵀ·dz`): the two forms `gemm` runs
 //! fastest for these shapes. The form `a·bᵀ` measured a third slower; only the autograd
-//! backend, whose activations are row-major, uses it (`x·Wᵀ`).
+//! backend, whose activations are row-major, uses it (`x·Wᵀ`, through [`matmul_strided`]).
 
 use gemm::Parallelism;
 
@@ -100,22 +100,38 @@ pub fn matmul_at_b(
     gemm_strided(out, a, 1, m, b, n, 1, (m, k, n), accumulate);
 }
 
-/// `out[m,n] (+)= a[m,k] · b[n,k]ᵀ`: the autograd backend's forward product `x·Wᵀ` on
-/// row-major activations ([`crate::autograd::fast::linear`]).
-pub fn matmul_a_bt(
+/// `out[m,n] (+)= a[m,k] · b[k,n]` for operands given by their first element and their
+/// (row, column) strides: the autograd backend's products on row-major activations and on
+/// weights that may be transposed views ([`crate::autograd::fast::linear`]).
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_strided(
     out: &mut [f32],
     a: &[f32],
+    a_strides: (usize, usize),
     b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
+    b_strides: (usize, usize),
+    (m, k, n): (usize, usize, usize),
     accumulate: bool,
 ) {
+    let last = |(rs, cs): (usize, usize), rows: usize, cols: usize| {
+        (rows.max(1) - 1) * rs + (cols.max(1) - 1) * cs
+    };
     assert!(
-        a.len() >= m * k && b.len() >= n * k,
-        "matmul_a_bt: operand too small"
+        (m * k == 0 || last(a_strides, m, k) < a.len())
+            && (k * n == 0 || last(b_strides, k, n) < b.len()),
+        "matmul_strided: operand too small"
     );
-    gemm_strided(out, a, k, 1, b, 1, k, (m, k, n), accumulate);
+    gemm_strided(
+        out,
+        a,
+        a_strides.0,
+        a_strides.1,
+        b,
+        b_strides.0,
+        b_strides.1,
+        (m, k, n),
+        accumulate,
+    );
 }
 
 #[cfg(test)]
@@ -174,10 +190,8 @@ mod tests {
         let bt: Vec<f32> = (0..n * k)
             .map(|i| ((i * 5 % 23) as f32 - 11.0) / 6.0)
             .collect();
-        matmul_a_bt(&mut out, &a, &bt, m, k, n, false);
-        close(
-            &out,
-            &naive(|i, p| a[i * k + p], |p, j| bt[j * k + p], m, k, n),
-        );
+        let expected = naive(|i, p| a[i * k + p], |p, j| bt[j * k + p], m, k, n);
+        matmul_strided(&mut out, &a, (k, 1), &bt, (1, k), (m, k, n), false);
+        close(&out, &expected);
     }
 }

@@ -311,14 +311,16 @@ pub fn dot_whisker_plot(plot: &DotWhiskerPlot<'_>, path: &Path) -> io::Result<()
                 // The interval as plotters' capped error bar, its dot the mean; without an
                 // interval (one seed), the dot alone.
                 match p.ci {
-                    Some((lo, hi)) => chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
-                        y,
-                        lo,
-                        p.mean,
-                        hi,
-                        colour.filled().stroke_width(2),
-                        10,
-                    )))?,
+                    Some((lo, hi)) => {
+                        chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                            y,
+                            lo,
+                            p.mean,
+                            hi,
+                            colour.filled().stroke_width(2),
+                            10,
+                        )))?
+                    }
                     None => chart.draw_series(std::iter::once(Circle::new(
                         (p.mean, y),
                         5,

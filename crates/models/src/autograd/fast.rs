@@ -30,8 +30,9 @@ use candle_core::{
 use candle_nn::BatchNorm;
 
 use crate::loss::bce_loss_and_grad;
-use crate::matmul::{matmul_a_b, matmul_a_bt, matmul_at_b};
+use crate::matmul::{matmul_at_b, matmul_strided};
 use crate::optim::{update_chunk, AdamConfig};
+use crate::simd::multiversion;
 
 /// The contiguous `f32` values of a host tensor's storage.
 fn values<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
@@ -39,6 +40,40 @@ fn values<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
         candle_core::bail!("a fused operation needs contiguous inputs");
     };
     Ok(&storage.as_slice::<f32>()?[start..end])
+}
+
+/// A matrix's values from its first element, and its (row, column) strides.
+type Matrix<'a> = (&'a [f32], (usize, usize));
+
+/// A 2-D host matrix in place, as a slice from its first element and its (row, column)
+/// strides, when it is row-major or a transposed view of a row-major one (a tied decoder's
+/// `Wᵀ`); `None` for other layouts.
+fn matrix<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<Option<Matrix<'a>>> {
+    let (&[rows, cols], &[rs, cs]) = (layout.dims(), layout.stride()) else {
+        return Ok(None);
+    };
+    let plain = (cs == 1 && rs == cols) || (rs == 1 && cs == rows);
+    let values = &storage.as_slice::<f32>()?[layout.start_offset()..];
+    Ok(plain.then_some((values, (rs, cs))))
+}
+
+/// Whether `t` is a row-major matrix or a transposed view of one.
+fn is_plain_matrix(t: &Tensor) -> bool {
+    let layout = t.layout();
+    matches!((layout.dims(), layout.stride()), (&[rows, cols], &[rs, cs])
+        if (cs == 1 && rs == cols) || (rs == 1 && cs == rows))
+}
+
+/// Runs `f` on a plain matrix ([`is_plain_matrix`]) in place, with its strides.
+fn with_matrix<R>(t: &Tensor, f: impl FnOnce(&[f32], (usize, usize)) -> R) -> Result<R> {
+    let (storage, layout) = t.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(cpu) => match matrix(cpu, layout)? {
+            Some((values, strides)) => Ok(f(values, strides)),
+            None => candle_core::bail!("linear: the weight is no plain matrix"),
+        },
+        _ => candle_core::bail!("the fused operations run on the host"),
+    }
 }
 
 /// The `f32` values of a host storage, to write.
@@ -142,8 +177,14 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tens
             &zero
         }
     };
+    // A transposed weight (a tied decoder's) is read in place, through its strides.
+    let weight = if is_plain_matrix(weight) {
+        weight.clone()
+    } else {
+        weight.contiguous()?
+    };
     x.contiguous()?
-        .apply_op3(&weight.contiguous()?, &bias.contiguous()?, Linear)
+        .apply_op3(&weight, &bias.contiguous()?, Linear)
 }
 
 /// [`linear`]'s operation.
@@ -163,15 +204,21 @@ impl CustomOp3 for Linear {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, b) = (values(s1, l1)?, values(s2, l2)?, values(s3, l3)?);
+        let (x, b) = (values(s1, l1)?, values(s3, l3)?);
+        let Some((w, (rs, cs))) = matrix(s2, l2)? else {
+            candle_core::bail!("linear: weight layout {:?}", l2);
+        };
         let (&[n, k], &[m, k2]) = (l1.dims(), l2.dims()) else {
             candle_core::bail!("linear: input {:?}, weight {:?}", l1.shape(), l2.shape());
         };
         if k != k2 || b.len() != m {
             candle_core::bail!("linear: input {:?}, weight {:?}", l1.shape(), l2.shape());
         }
-        let mut out: Vec<f32> = b.iter().copied().cycle().take(n * m).collect();
-        matmul_a_bt(&mut out, x, w, n, k, m, true);
+        let mut out = vec![0f32; n * m];
+        out.chunks_exact_mut(m)
+            .for_each(|row| row.copy_from_slice(b));
+        // x·Wᵀ: Wᵀ's element (p, j) is W's (j, p).
+        matmul_strided(&mut out, x, (k, 1), w, (cs, rs), (n, k, m), true);
         Ok((CpuStorage::F32(out), Shape::from((n, m))))
     }
 
@@ -188,10 +235,10 @@ impl CustomOp3 for Linear {
         let x_tracks = x.track_op();
         let (dx, dw, db) = with_values(grad, |g| {
             with_values(x, |x| {
-                with_values(weight, |w| {
+                with_matrix(weight, |w, w_strides| {
                     let dx = x_tracks.then(|| {
                         let mut dx = vec![0f32; n * k];
-                        matmul_a_b(&mut dx, g, w, n, m, k, false);
+                        matmul_strided(&mut dx, g, (m, 1), w, w_strides, (n, m, k), false);
                         dx
                     });
                     let mut dw = vec![0f32; m * k];
@@ -316,12 +363,16 @@ impl CustomOp3 for BatchNormRelu {
         stats.inv_std = (stats.inv_std.iter())
             .map(|v| 1.0 / (v + self.eps).sqrt())
             .collect();
-        let mut out = Vec::with_capacity(h.len());
-        for row in h.chunks_exact(width) {
-            for (j, &x) in row.iter().enumerate() {
-                let y = (x - stats.mean[j]) * stats.inv_std[j] * gamma[j] + beta[j];
-                out.push(y.max(0.0));
-            }
+        // relu(x * scale + shift) with scale = gamma inv_std, shift = beta - mean scale.
+        let scale: Vec<f32> = (gamma.iter().zip(&stats.inv_std))
+            .map(|(g, s)| g * s)
+            .collect();
+        let shift: Vec<f32> = (beta.iter().zip(&stats.mean).zip(&scale))
+            .map(|((b, m), s)| b - m * s)
+            .collect();
+        let mut out = vec![0f32; h.len()];
+        for (row, out) in h.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
+            affine_relu(row, &scale, &shift, out);
         }
         *self.stats.lock().expect("no thread panics holding it") = stats;
         Ok((CpuStorage::F32(out), l1.shape().clone()))
@@ -347,21 +398,23 @@ impl CustomOp3 for BatchNormRelu {
                     let (mut d_beta, mut d_gamma) = (vec![0f32; width], vec![0f32; width]);
                     let rows = h.chunks_exact(width).zip(out.chunks_exact(width));
                     for ((h, y), d) in rows.zip(grad.chunks_exact(width)) {
-                        for j in 0..width {
-                            let g = if y[j] > 0.0 { d[j] } else { 0.0 };
-                            d_beta[j] += g;
-                            d_gamma[j] += g * (h[j] - mean[j]) * inv_std[j];
-                        }
+                        grad_sums(h, y, d, mean, inv_std, &mut d_beta, &mut d_gamma);
                     }
-                    let mut d_h = Vec::with_capacity(h.len());
+                    let k: Vec<f32> = (gamma.iter().zip(inv_std))
+                        .map(|(g, s)| g * s / n as f32)
+                        .collect();
+                    let columns = Columns {
+                        mean,
+                        inv_std,
+                        k: &k,
+                        d_beta: &d_beta,
+                        d_gamma: &d_gamma,
+                    };
+                    let mut d_h = vec![0f32; h.len()];
                     let rows = h.chunks_exact(width).zip(out.chunks_exact(width));
-                    for ((h, y), d) in rows.zip(grad.chunks_exact(width)) {
-                        for j in 0..width {
-                            let g = if y[j] > 0.0 { d[j] } else { 0.0 };
-                            let x_hat = (h[j] - mean[j]) * inv_std[j];
-                            let k = gamma[j] * inv_std[j] / n as f32;
-                            d_h.push(k * (n as f32 * g - d_beta[j] - x_hat * d_gamma[j]));
-                        }
+                    let rows = rows.zip(grad.chunks_exact(width));
+                    for (((h, y), d), d_h) in rows.zip(d_h.chunks_exact_mut(width)) {
+                        grad_input(h, y, d, &columns, n as f32, d_h);
                     }
                     (d_h, d_gamma, d_beta)
                 })
@@ -373,6 +426,54 @@ impl CustomOp3 for BatchNormRelu {
             Some(Tensor::from_vec(d_gamma, width, device)?),
             Some(Tensor::from_vec(d_beta, width, device)?),
         ))
+    }
+}
+
+multiversion! {
+    /// One row of BatchNorm + ReLU: `out = relu(x * scale + shift)`.
+    fn affine_relu(x: &[f32], scale: &[f32], shift: &[f32], out: &mut [f32]) {
+        for (((o, &x), &a), &b) in out.iter_mut().zip(x).zip(scale).zip(shift) {
+            *o = (x * a + b).max(0.0);
+        }
+    }
+}
+
+multiversion! {
+    /// Adds one row's `g` (the gradient `d`, zero where ReLU's output `y` is) to `d_beta` and
+    /// `g * x_hat` to `d_gamma`.
+    fn grad_sums(h: &[f32], y: &[f32], d: &[f32], mean: &[f32], inv_std: &[f32], d_beta: &mut [f32], d_gamma: &mut [f32]) {
+        let columns = mean.iter().zip(inv_std).zip(d_beta.iter_mut()).zip(d_gamma.iter_mut());
+        for (((&h, &y), &d), (((&m, &s), db), dg)) in h.iter().zip(y).zip(d).zip(columns) {
+            let g = if y > 0.0 { d } else { 0.0 };
+            *db += g;
+            *dg += g * (h - m) * s;
+        }
+    }
+}
+
+/// Per-feature constants of BatchNorm's input gradient.
+struct Columns<'a> {
+    mean: &'a [f32],
+    inv_std: &'a [f32],
+    /// `gamma inv_std / n`.
+    k: &'a [f32],
+    d_beta: &'a [f32],
+    d_gamma: &'a [f32],
+}
+
+multiversion! {
+    /// One row of BatchNorm's input gradient:
+    /// `d_h = k (n g - d_beta - x_hat d_gamma)`.
+    fn grad_input(h: &[f32], y: &[f32], d: &[f32], c: &Columns<'_>, n: f32, d_h: &mut [f32]) {
+        let stats = c.mean.iter().zip(c.inv_std).zip(c.k);
+        let sums = c.d_beta.iter().zip(c.d_gamma);
+        let columns = stats.zip(sums);
+        for ((((out, &h), &y), &d), (((&m, &s), &k), (&db, &dg))) in
+            d_h.iter_mut().zip(h).zip(y).zip(d).zip(columns)
+        {
+            let g = if y > 0.0 { d } else { 0.0 };
+            *out = k * (n * g - db - (h - m) * s * dg);
+        }
     }
 }
 
@@ -559,6 +660,25 @@ mod tests {
                 );
             }
         }
+        // A transposed weight (a tied decoder's), read in place: the same values and the same
+        // gradient for the matrix it views.
+        let encoder_w = Var::from_vec(grid(7, 3, 1.0, 0.1), (7, 3), &dev).unwrap();
+        let tied = encoder_w.as_tensor().t().unwrap();
+        let fast = linear(x.as_tensor(), &tied, Some(b.as_tensor())).unwrap();
+        let plain = candle_nn::Linear::new(tied.clone(), Some(b.as_tensor().clone()))
+            .forward(x.as_tensor())
+            .unwrap();
+        close(&fast, &plain, 1e-5);
+        let (fast_grads, plain_grads) = (
+            loss(&fast).backward().unwrap(),
+            loss(&plain).backward().unwrap(),
+        );
+        let viewed = encoder_w.as_tensor();
+        close(
+            fast_grads.get(viewed).unwrap(),
+            plain_grads.get(viewed).unwrap(),
+            1e-5,
+        );
         // An input that learns nothing gets no gradient.
         let constant = x.as_tensor().detach();
         let out = linear(&constant, w.as_tensor(), None).unwrap();
