@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Plain-PyTorch timing of ONE training step for each of the nine bake-off variants.
+"""Plain-PyTorch timing of ONE training step for each of the nine bake-off variants
+(and two of ae-bakeoff's autoencoder families, `tied` and `contractive`).
 
 This script is a yardstick so that the Rust engine of ae-bakeoff can be compared
 with PyTorch on the same CPU. It is NOT part of the Rust build; PyTorch is not a
@@ -77,7 +78,9 @@ VARIANTS = [
     "beta_vae_loose",
     "vq",
 ]
-EXTRA_VARIANTS = ["stacked_stage1"]
+# Autoencoder families of ae-bakeoff's autograd backend (not in the reference study).
+FAMILIES = ["tied", "contractive"]
+EXTRA_VARIANTS = ["stacked_stage1"] + FAMILIES
 EPOCH_SAMPLES = 55_000
 INPUT_DIM = 1024
 LATENT_DIM = 20
@@ -230,6 +233,64 @@ class StackedStage(nn.Module):
         return F.binary_cross_entropy(h, x, reduction="sum") / x.shape[0]
 
 
+class Tied(AE):
+    """The `tied` family: the decoder's hidden and output layers compute with the encoder's
+    weights transposed (in reverse order), keeping their own biases and BatchNorms."""
+
+    def __init__(self):
+        super().__init__(dense_encoder(DENSE_ENC), identity_bottleneck, dense_decoder(DENSE_DEC))
+        for layer in self.decoder:
+            del layer[0].weight  # replaced by the encoder's, transposed, in loss()
+
+    def loss(self, x):
+        e = self.encoder(x)
+        weights = [self.encoder[0][0].weight, self.encoder[1][0].weight, self.encoder[2].weight]
+        h = e
+        for layer, w in zip(self.decoder, reversed(weights)):
+            h = F.linear(h, w.t(), layer[0].bias)
+            for module in list(layer)[1:]:
+                h = module(h)
+        return F.binary_cross_entropy(h, x, reduction="sum") / x.shape[0]
+
+
+class Contractive(AE):
+    """The `contractive` family with lambda = 0.1: BCE + lambda * batch-mean ||J(x)||_F^2 of
+    the encoder, computed exactly as ae-bakeoff computes it (crates/models/src/variants/
+    contractive.rs): each block is locally diag(s) W, s being ReLU's 0/1 times BatchNorm's
+    gamma / sqrt(batch var + eps); with P = diag(s3) W3 diag(s2) W2 diag(s1) per sample,
+    ||J||^2 = tr(P G P^T) for G = W1 W1^T."""
+
+    def __init__(self, lam=0.1):
+        super().__init__(dense_encoder(DENSE_ENC), identity_bottleneck, dense_decoder(DENSE_DEC))
+        self.lam = lam
+
+    def loss(self, x):
+        h, slopes, weights = x, [], []
+        for block in list(self.encoder)[:-1]:
+            linear, bn = block[0], block[1]
+            z = linear(h)
+            out = F.relu(bn(z))
+            var = z.var(0, unbiased=False)
+            slopes.append(bn.weight / torch.sqrt(var + bn.eps) * (out > 0))
+            weights.append(linear.weight)
+            h = out
+        last = self.encoder[-1]
+        e = last(h)
+        slopes.append(torch.ones_like(e))
+        weights.append(last.weight)
+        n, out_dim = e.shape
+        p = torch.eye(out_dim).expand(n, out_dim, out_dim)
+        for s, w in reversed(list(zip(slopes[1:], weights[1:]))):
+            p = (p * s.unsqueeze(1)).reshape(n * out_dim, -1) @ w
+            p = p.reshape(n, out_dim, -1)
+        p = (p * slopes[0].unsqueeze(1)).reshape(n * out_dim, -1)
+        gram = weights[0] @ weights[0].t()
+        norms = ((p @ gram) * p).reshape(n, -1).sum(1)
+        recon = self.decoder(e)
+        bce = F.binary_cross_entropy(recon, x, reduction="sum") / x.shape[0]
+        return bce + self.lam * norms.mean()
+
+
 def build(variant):
     if variant == "shallow":
         return AE(nn.Sequential(nn.Linear(INPUT_DIM, LATENT_DIM), nn.ReLU()), identity_bottleneck,
@@ -250,6 +311,10 @@ def build(variant):
         return StackedStage(3)
     if variant == "stacked_stage1":
         return StackedStage(1)
+    if variant == "tied":
+        return Tied()
+    if variant == "contractive":
+        return Contractive()
     raise ValueError("unknown variant %r" % variant)
 
 

@@ -5,6 +5,7 @@
 //!
 //! - [`linear`]: `x·Wᵀ + b` on the fused engine's `gemm` products, one node where candle-nn's
 //!   `Linear` makes a transpose, a product and a broadcast addition.
+//! - [`matmul`]: `a·b`, either operand possibly a transposed view, read by strides.
 //! - [`bce_mean`]: sigmoid + binary cross-entropy, summed over pixels and averaged over
 //!   images, with the gradient computed in the same pass (the fused engine's
 //!   [`crate::loss::bce_loss_and_grad`]); nine tensor operations and their backward nodes
@@ -260,6 +261,89 @@ impl CustomOp3 for Linear {
             .then(|| Tensor::from_vec(db, m, device))
             .transpose()?;
         Ok((x_grad, Some(w_grad), b_grad))
+    }
+}
+
+/// `a·b` for 2-D `a` of `[m, k]` and `b` of `[k, n]`, either of them possibly a transposed
+/// view: candle's `matmul` as one node on the fused engine's `gemm` products, whose backward
+/// pass computes `da = g·bᵀ` and `db = aᵀ·g` by strides instead of transposed copies.
+///
+/// # Errors
+/// If the shapes do not fit or the tensors are not `f32` on the host.
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let plain = |t: &Tensor| {
+        if is_plain_matrix(t) {
+            Ok(t.clone())
+        } else {
+            t.contiguous()
+        }
+    };
+    plain(a)?.apply_op2(&plain(b)?, MatMul)
+}
+
+/// [`matmul`]'s operation.
+struct MatMul;
+
+impl CustomOp2 for MatMul {
+    fn name(&self) -> &'static str {
+        "matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (Some((a, a_strides)), Some((b, b_strides))) = (matrix(s1, l1)?, matrix(s2, l2)?)
+        else {
+            candle_core::bail!("matmul: layouts {l1:?}, {l2:?}");
+        };
+        let (&[m, k], &[k2, n]) = (l1.dims(), l2.dims()) else {
+            candle_core::bail!("matmul: shapes {:?}, {:?}", l1.shape(), l2.shape());
+        };
+        if k != k2 {
+            candle_core::bail!("matmul: shapes {:?}, {:?}", l1.shape(), l2.shape());
+        }
+        let mut out = vec![0f32; m * n];
+        matmul_strided(&mut out, a, a_strides, b, b_strides, (m, k, n), false);
+        Ok((CpuStorage::F32(out), Shape::from((m, n))))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let ((m, k), (_, n)) = (a.dims2()?, b.dims2()?);
+        let device = a.device();
+        let a_tracks = a.track_op();
+        let (da, db) = with_values(grad, |g| {
+            with_matrix(a, |a, (ars, acs)| {
+                with_matrix(b, |b, (brs, bcs)| {
+                    // da[m,k] = g[m,n]·bᵀ (bᵀ's (p, j) is b's (j, p)); db[k,n] = aᵀ·g.
+                    let da = a_tracks.then(|| {
+                        let mut da = vec![0f32; m * k];
+                        matmul_strided(&mut da, g, (n, 1), b, (bcs, brs), (m, n, k), false);
+                        da
+                    });
+                    let mut db = vec![0f32; k * n];
+                    matmul_strided(&mut db, a, (acs, ars), g, (n, 1), (k, m, n), false);
+                    (da, db)
+                })
+            })
+        })???;
+        let a_grad = da
+            .map(|da| Tensor::from_vec(da, (m, k), device))
+            .transpose()?;
+        let b_grad = b
+            .track_op()
+            .then(|| Tensor::from_vec(db, (k, n), device))
+            .transpose()?;
+        Ok((a_grad, b_grad))
     }
 }
 
@@ -683,6 +767,36 @@ mod tests {
         let constant = x.as_tensor().detach();
         let out = linear(&constant, w.as_tensor(), None).unwrap();
         assert!(loss(&out).backward().unwrap().get(&constant).is_none());
+    }
+
+    #[test]
+    fn matmul_and_its_gradients_equal_candles_on_plain_and_transposed_operands() {
+        let dev = Device::Cpu;
+        let a = Var::from_vec(grid(5, 4, 2.0, 0.1), (5, 4), &dev).unwrap();
+        let b = Var::from_vec(grid(4, 3, 1.0, -0.2), (4, 3), &dev).unwrap();
+        let bt = Var::from_vec(grid(3, 4, 1.0, 0.3), (3, 4), &dev).unwrap();
+        let weights = Tensor::new(grid(5, 3, 2.0, 0.0), &dev)
+            .unwrap()
+            .reshape((5, 3))
+            .unwrap();
+        let loss = |t: &Tensor| (t * &weights).unwrap().sum_all().unwrap();
+        let transposed = bt.as_tensor().t().unwrap();
+        for rhs in [b.as_tensor(), &transposed] {
+            let fast = matmul(a.as_tensor(), rhs).unwrap();
+            let plain = a.as_tensor().matmul(rhs).unwrap();
+            close(&fast, &plain, 1e-5);
+            let (fast_grads, plain_grads) = (
+                loss(&fast).backward().unwrap(),
+                loss(&plain).backward().unwrap(),
+            );
+            for var in [&a, &b, &bt] {
+                let t = var.as_tensor();
+                match (fast_grads.get(t), plain_grads.get(t)) {
+                    (Some(f), Some(p)) => close(f, p, 1e-5),
+                    (f, p) => assert_eq!(f.is_some(), p.is_some()),
+                }
+            }
+        }
     }
 
     #[test]

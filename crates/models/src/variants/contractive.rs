@@ -11,6 +11,7 @@
 
 use candle_core::DType;
 
+use crate::autograd::fast;
 use crate::autograd::network::Network;
 use crate::family::prelude::*;
 
@@ -40,13 +41,13 @@ pub fn jacobian_norms(encoder: &Network, slopes: &[Tensor]) -> candle_core::Resu
     let mut p = eye.unsqueeze(0)?.broadcast_as((n, out, out))?;
     for (s, block) in slopes.iter().zip(encoder.blocks()).skip(1).rev() {
         let rows = p.broadcast_mul(&s.unsqueeze(1)?)?.reshape((n * out, ()))?;
-        p = rows.matmul(block.weight())?.reshape((n, out, ()))?;
+        p = fast::matmul(&rows, block.weight())?.reshape((n, out, ()))?;
     }
     let p = p.broadcast_mul(&slopes[0].unsqueeze(1)?)?;
     let p = p.reshape((n * out, ()))?;
     let w = encoder.blocks()[0].weight();
-    let gram = w.matmul(&w.t()?)?;
-    (p.matmul(&gram)? * &p)?.reshape((n, ()))?.sum(1)
+    let gram = fast::matmul(w, &w.t()?)?;
+    (fast::matmul(&p, &gram)? * &p)?.reshape((n, ()))?.sum(1)
 }
 
 /// The contractive autoencoder (trained by one Adam: [`OneAdam`]).
