@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Plain-PyTorch timing of ONE training step for each of the nine bake-off variants
-(and two of ae-bakeoff's autoencoder families, `tied` and `contractive`).
+(and three of ae-bakeoff's autoencoder families: `tied`, `contractive` and `conv`).
 
 This script is a yardstick so that the Rust engine of ae-bakeoff can be compared
 with PyTorch on the same CPU. It is NOT part of the Rust build; PyTorch is not a
@@ -79,7 +79,7 @@ VARIANTS = [
     "vq",
 ]
 # Autoencoder families of ae-bakeoff's autograd backend (not in the reference study).
-FAMILIES = ["tied", "contractive"]
+FAMILIES = ["tied", "contractive", "conv"]
 EXTRA_VARIANTS = ["stacked_stage1"] + FAMILIES
 EPOCH_SAMPLES = 55_000
 INPUT_DIM = 1024
@@ -291,6 +291,22 @@ class Contractive(AE):
         return bce + self.lam * norms.mean()
 
 
+def conv_autoencoder():
+    """The `conv` family: 32x32 input, conv 1-48-96-192 (kernel 4, stride 2, padding 1, ReLU),
+    linear 3072-20; linear 20-3072 (ReLU), transposed conv 192-96-48-1 (ReLU but the last)."""
+    def down(a, b):
+        return [nn.Conv2d(a, b, 4, 2, 1), nn.ReLU()]
+
+    def up(a, b, relu=True):
+        return [nn.ConvTranspose2d(a, b, 4, 2, 1)] + ([nn.ReLU()] if relu else [])
+    encoder = nn.Sequential(nn.Unflatten(1, (1, 32, 32)), *down(1, 48), *down(48, 96),
+                            *down(96, 192), nn.Flatten(), nn.Linear(3072, LATENT_DIM))
+    decoder = nn.Sequential(nn.Linear(LATENT_DIM, 3072), nn.ReLU(), nn.Unflatten(1, (192, 4, 4)),
+                            *up(192, 96), *up(96, 48), nn.ConvTranspose2d(48, 1, 4, 2, 1),
+                            nn.Flatten(), nn.Sigmoid())
+    return AE(encoder, identity_bottleneck, decoder)
+
+
 def build(variant):
     if variant == "shallow":
         return AE(nn.Sequential(nn.Linear(INPUT_DIM, LATENT_DIM), nn.ReLU()), identity_bottleneck,
@@ -315,6 +331,8 @@ def build(variant):
         return Tied()
     if variant == "contractive":
         return Contractive()
+    if variant == "conv":
+        return conv_autoencoder()
     raise ValueError("unknown variant %r" % variant)
 
 

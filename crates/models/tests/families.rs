@@ -15,9 +15,22 @@ fn families() -> Vec<Variant> {
     found
 }
 
+/// `n` 32 x 32 images of one round blob each (random centre and width), pixels in [0, 1]:
+/// structure a dense and a convolutional network can both learn.
 fn random_rows(n: usize, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..n * 1024).map(|_| rng.random::<f32>()).collect()
+    let mut rows = Vec::with_capacity(n * 1024);
+    for _ in 0..n {
+        let (cx, cy) = (rng.random_range(8.0..24.0), rng.random_range(8.0..24.0));
+        let width: f32 = rng.random_range(2.0..6.0);
+        for y in 0..32 {
+            for x in 0..32 {
+                let d2 = (x as f32 - cx).powi(2) + (y as f32 - cy).powi(2);
+                rows.push((-d2 / (2.0 * width * width)).exp());
+            }
+        }
+    }
+    rows
 }
 
 /// `steps` training steps of `variant` (latent 20) on one batch, from weights drawn with

@@ -1,6 +1,8 @@
 //! Fully connected encoders and decoders as candle-nn modules, built from a variant's
 //! network kind: parameters named as the fused engine names them (`encoder.0.linear.weight`,
 //! `encoder.0.bn.running_mean`) and drawn with PyTorch's initialisation from the host RNG.
+//! A block can also be a convolution on its flat input read as square images (the `conv`
+//! family), named `encoder.0.conv.weight`.
 
 use std::ops::Range;
 
@@ -13,7 +15,8 @@ use crate::param::Param;
 use crate::variant::NetworkKind;
 use crate::widths::dense_widths;
 
-/// The shape of one block: `Linear -> [BatchNorm] -> [ReLU]`.
+/// The shape of one block: `Linear -> [BatchNorm] -> [ReLU]`, or a convolution (with bias)
+/// `-> [ReLU]` on the block's flat input read as square images.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockSpec {
     /// Input width.
@@ -24,6 +27,36 @@ pub struct BlockSpec {
     pub batch_norm: bool,
     /// Whether a ReLU follows.
     pub relu: bool,
+    /// A convolution instead of the linear map.
+    pub conv: Option<ConvSpec>,
+}
+
+/// A block's convolution: kernel 4, stride 2, padding 1, so that it halves the side of its
+/// square input, or, transposed, doubles it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvSpec {
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Side of the square input.
+    pub side: usize,
+    /// A transposed convolution.
+    pub transposed: bool,
+}
+
+/// Kernel side of a [`ConvSpec`].
+const KERNEL: usize = 4;
+
+impl ConvSpec {
+    /// Side of the square output.
+    pub fn out_side(&self) -> usize {
+        if self.transposed {
+            2 * self.side
+        } else {
+            self.side / 2
+        }
+    }
 }
 
 impl BlockSpec {
@@ -34,6 +67,18 @@ impl BlockSpec {
             out_dim,
             batch_norm: true,
             relu: true,
+            conv: None,
+        }
+    }
+
+    /// A convolution with bias, and a ReLU if `relu`.
+    pub fn conv(conv: ConvSpec, relu: bool) -> Self {
+        Self {
+            in_dim: conv.in_channels * conv.side * conv.side,
+            out_dim: conv.out_channels * conv.out_side() * conv.out_side(),
+            batch_norm: false,
+            relu,
+            conv: Some(conv),
         }
     }
 
@@ -44,6 +89,7 @@ impl BlockSpec {
             out_dim,
             batch_norm: false,
             relu,
+            conv: None,
         }
     }
 
@@ -112,6 +158,8 @@ pub fn uniform_var(
 #[derive(Clone, Debug)]
 pub struct Block {
     linear: Linear,
+    /// For a convolution block: its convolution (`linear` then holds its kernel and bias).
+    conv: Option<ConvSpec>,
     batch_norm: Option<BatchNorm>,
     relu: bool,
 }
@@ -126,6 +174,9 @@ impl Block {
         vb: VarBuilder,
         rng: &mut dyn RngCore,
     ) -> Result<Self> {
+        if let Some(conv) = spec.conv {
+            return Self::convolution(spec, conv, varmap, vb, rng);
+        }
         let bound = 1.0 / (spec.in_dim as f32).sqrt();
         let name = format!("{}.linear.weight", vb.prefix());
         let shape = [spec.out_dim, spec.in_dim];
@@ -163,14 +214,57 @@ impl Block {
         };
         Ok(Self {
             linear: Linear::new(weight, bias),
+            conv: None,
             batch_norm,
             relu: spec.relu,
         })
     }
 
-    /// The linear map `x·Wᵀ + b` as one graph node ([`super::fast::linear`]).
+    /// A convolution block under `vb`'s prefix: `conv.weight` (`[out, in, 4, 4]`, transposed:
+    /// `[in, out, 4, 4]`) and `conv.bias` from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch's
+    /// `nn.Conv2d` and `nn.ConvTranspose2d` draw them (fan_in: the weight's second dimension
+    /// times 16).
+    fn convolution(
+        spec: BlockSpec,
+        conv: ConvSpec,
+        varmap: &VarMap,
+        vb: VarBuilder,
+        rng: &mut dyn RngCore,
+    ) -> Result<Self> {
+        let (a, b) = (conv.in_channels, conv.out_channels);
+        let shape = if conv.transposed { [a, b] } else { [b, a] };
+        let bound = 1.0 / ((shape[1] * KERNEL * KERNEL) as f32).sqrt();
+        let (dev, prefix) = (vb.device(), vb.prefix());
+        let weight_shape = [shape[0], shape[1], KERNEL, KERNEL];
+        let name = format!("{prefix}.conv.weight");
+        let weight = uniform_var(varmap, &name, &weight_shape, bound, dev, rng)?;
+        let name = format!("{prefix}.conv.bias");
+        let bias = uniform_var(varmap, &name, &[b], bound, dev, rng)?;
+        Ok(Self {
+            linear: Linear::new(weight, Some(bias)),
+            conv: Some(conv),
+            batch_norm: None,
+            relu: spec.relu,
+        })
+    }
+
+    /// The linear map `x·Wᵀ + b` as one graph node ([`super::fast::linear`]), or the block's
+    /// convolution on `x`'s rows read as `[channels, side, side]` images, flattened again.
     fn affine(&self, x: &Tensor) -> Result<Tensor> {
-        super::fast::linear(x, self.linear.weight(), self.linear.bias())
+        let Some(c) = self.conv else {
+            return super::fast::linear(x, self.linear.weight(), self.linear.bias());
+        };
+        let n = x.dim(0)?;
+        let images = x.reshape((n, c.in_channels, c.side, c.side))?;
+        let (weight, bias) = (self.linear.weight(), self.linear.bias());
+        let out = if c.transposed {
+            images.conv_transpose2d(weight, 1, 0, 2, 1)?
+        } else {
+            images.conv2d(weight, 1, 2, 1, 1)?
+        };
+        let bias = bias.expect("convolution blocks have a bias");
+        let out = out.broadcast_add(&bias.reshape((1, c.out_channels, 1, 1))?)?;
+        out.reshape((n, ()))
     }
 
     /// The linear map's weight, `[out_dim, in_dim]`.

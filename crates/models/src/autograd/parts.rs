@@ -94,6 +94,31 @@ impl Parts {
         })
     }
 
+    /// A family's own encoder and decoder blocks (`input_dim -> latent_dim -> input_dim`,
+    /// the decoder's output is logits), weights drawn from `rng` in order.
+    pub fn with_specs(
+        variant: &Variant,
+        (latent_dim, input_dim): (usize, usize),
+        device: &Device,
+        rng: &mut dyn RngCore,
+        encoder: &[BlockSpec],
+        decoder: &[BlockSpec],
+    ) -> Result<Self, ModelError> {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
+        let encoder = Network::new(encoder, &varmap, vb.pp("encoder"), rng)?;
+        let decoder = Network::new(decoder, &varmap, vb.pp("decoder"), rng)?;
+        Ok(Self {
+            variant: variant.clone(),
+            latent_dim,
+            input_dim,
+            device: device.clone(),
+            varmap,
+            encoder,
+            decoder,
+        })
+    }
+
     /// Another network of `spec` under `prefix` in the same var map (a discriminator), its
     /// weights drawn from `rng`.
     pub fn network(

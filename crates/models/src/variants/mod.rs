@@ -46,6 +46,7 @@ registry!(
     adversarial,
     wasserstein,
     k_sparse,
+    conv,
 );
 
 /// The family registered under `name`.
