@@ -44,15 +44,22 @@ fn the_extended_study_runs_the_nine_fused_and_every_family_in_autograd() {
         };
         assert_eq!(Backend::default_for(&variant), expected, "{name}");
     }
-    let registered = ae_models::variants::all()
-        .iter()
-        .filter(|v| v.family.is_some())
-        .count();
-    assert_eq!(
-        families, registered,
-        "every registered family is in the extended study"
-    );
-    assert_eq!(e.variants.len(), 9 + registered);
+    // `conv` runs on candle's own CPU convolutions, about 3 hours per 60-epoch training on
+    // two cores (README, "Speed"): left out until it has fast operations of its own.
+    const LEFT_OUT: [&str; 1] = ["conv"];
+    let registered: Vec<String> = ae_models::variants::all()
+        .into_iter()
+        .filter(|v| v.family.is_some() && !LEFT_OUT.contains(&v.name.as_str()))
+        .map(|v| v.name)
+        .collect();
+    for name in &registered {
+        assert!(
+            e.variants.contains(name),
+            "{name} is not in the extended study"
+        );
+    }
+    assert_eq!(families, registered.len());
+    assert_eq!(e.variants.len(), 9 + registered.len());
 }
 
 /// A fresh clone finds every result a committed report was rendered from in the job store,
