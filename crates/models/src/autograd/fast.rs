@@ -148,8 +148,10 @@ impl CustomOp2 for BceMean {
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let scale = grad_res.to_scalar::<f32>()?;
-        let mut grad = std::mem::take(&mut *self.grad.lock().expect("no thread panics"));
-        grad.iter_mut().for_each(|g| *g *= scale);
+        // A copy: a graph may be differentiated more than once.
+        let grad: Vec<f32> = (self.grad.lock().expect("no thread panics").iter())
+            .map(|g| g * scale)
+            .collect();
         let d_logits = Tensor::from_vec(grad, logits.shape(), logits.device())?;
         // d/dt [relu(l) - l t + softplus(-|l|)] = -l, for a target that learns.
         let n = logits.dim(0)? as f64;
