@@ -390,8 +390,8 @@ struct ColumnStats {
 
 impl ColumnStats {
     /// The statistics of the `[n, width]` rows of `h` (`None` for an empty batch), with
-    /// sums in f64, row after row.
-    fn of(h: &[f32], width: usize) -> Option<Self> {
+    /// sums in f64, row after row; `eps` guards the inverse standard deviation.
+    fn of(h: &[f32], width: usize, eps: f32) -> Option<Self> {
         let n = h.len() / width;
         if n == 0 {
             return None;
@@ -411,7 +411,9 @@ impl ColumnStats {
         }
         Some(Self {
             mean: mean.iter().map(|&m| m as f32).collect(),
-            inv_std: squares.iter().map(|s| (s / n as f64) as f32).collect(),
+            inv_std: (squares.iter())
+                .map(|s| 1.0 / ((s / n as f64) as f32 + eps).sqrt())
+                .collect(),
             var_unbiased: squares
                 .iter()
                 .map(|s| (s / (n.max(2) - 1) as f64) as f32)
@@ -445,10 +447,7 @@ impl CustomOp3 for BatchNormRelu {
         if l1.dims().len() != 2 || l1.dims()[1] != width || beta.len() != width {
             candle_core::bail!("batch-norm-relu: input {:?}, {width} features", l1.shape());
         }
-        let mut stats = ColumnStats::of(h, width).unwrap_or_default();
-        stats.inv_std = (stats.inv_std.iter())
-            .map(|v| 1.0 / (v + self.eps).sqrt())
-            .collect();
+        let stats = ColumnStats::of(h, width, self.eps).unwrap_or_default();
         // relu(x * scale + shift) with scale = gamma inv_std, shift = beta - mean scale.
         let scale: Vec<f32> = (gamma.iter().zip(&stats.inv_std))
             .map(|(g, s)| g * s)

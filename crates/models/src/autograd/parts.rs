@@ -63,9 +63,10 @@ impl Parts {
         device: &Device,
         rng: &mut dyn RngCore,
     ) -> Result<Self, ModelError> {
-        let decoder: DecoderBuilder =
-            &|spec, _, varmap, vb, rng| Network::new(spec, varmap, vb, rng);
-        Self::with_decoder(variant, latent_dim, input_dim, device, rng, decoder)
+        let encoder = encoder_spec(variant.network, input_dim, latent_dim);
+        let decoder = decoder_spec(variant.network, latent_dim, input_dim);
+        let dims = (latent_dim, input_dim);
+        Self::with_specs(variant, dims, device, rng, &encoder, &decoder)
     }
 
     /// As [`Parts::new`], with the decoder built by `decoder`.
@@ -77,37 +78,49 @@ impl Parts {
         rng: &mut dyn RngCore,
         decoder: DecoderBuilder,
     ) -> Result<Self, ModelError> {
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-        let spec = encoder_spec(variant.network, input_dim, latent_dim);
-        let encoder = Network::new(&spec, &varmap, vb.pp("encoder"), rng)?;
-        let spec = decoder_spec(variant.network, latent_dim, input_dim);
-        let decoder = decoder(&spec, &encoder, &varmap, vb.pp("decoder"), rng)?;
-        Ok(Self {
-            variant: variant.clone(),
-            latent_dim,
-            input_dim,
-            device: device.clone(),
-            varmap,
-            encoder,
+        let encoder = encoder_spec(variant.network, input_dim, latent_dim);
+        let specs = (
+            encoder.as_slice(),
+            &decoder_spec(variant.network, latent_dim, input_dim)[..],
+        );
+        Self::build(
+            variant,
+            (latent_dim, input_dim),
+            device,
+            rng,
+            specs,
             decoder,
-        })
+        )
     }
 
     /// A family's own encoder and decoder blocks (`input_dim -> latent_dim -> input_dim`,
     /// the decoder's output is logits), weights drawn from `rng` in order.
     pub fn with_specs(
         variant: &Variant,
-        (latent_dim, input_dim): (usize, usize),
+        dims: (usize, usize),
         device: &Device,
         rng: &mut dyn RngCore,
         encoder: &[BlockSpec],
         decoder: &[BlockSpec],
     ) -> Result<Self, ModelError> {
+        let plain: DecoderBuilder = &|spec, _, varmap, vb, rng| Network::new(spec, varmap, vb, rng);
+        Self::build(variant, dims, device, rng, (encoder, decoder), plain)
+    }
+
+    /// The encoder of `specs.0` and the decoder of `specs.1`, built by `decoder`, in a fresh
+    /// var map.
+    fn build(
+        variant: &Variant,
+        (latent_dim, input_dim): (usize, usize),
+        device: &Device,
+        rng: &mut dyn RngCore,
+        specs: (&[BlockSpec], &[BlockSpec]),
+        decoder: DecoderBuilder,
+    ) -> Result<Self, ModelError> {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-        let encoder = Network::new(encoder, &varmap, vb.pp("encoder"), rng)?;
-        let decoder = Network::new(decoder, &varmap, vb.pp("decoder"), rng)?;
+        let encoder = Network::new(specs.0, &varmap, vb.pp("encoder"), rng)?;
+        let decoder = decoder(specs.1, &encoder, &varmap, vb.pp("decoder"), rng)?;
         Ok(Self {
             variant: variant.clone(),
             latent_dim,
