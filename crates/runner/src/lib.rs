@@ -17,6 +17,7 @@ pub mod executor;
 pub mod experiment;
 pub mod figures;
 pub mod findings;
+pub mod job_result;
 pub mod jobs;
 pub mod lock;
 pub mod metadata;

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::experiment::Experiment;
@@ -14,6 +13,7 @@ use ae_eval::clustering::ClusteringScores;
 use ae_eval::roc::RocCurve;
 use ae_eval::tasks::{AnomalyResult, LatentStructure, ProbeResult};
 
+use crate::job_result::JobResult;
 use crate::jobs::baselines::RandomEncoder;
 use crate::jobs::interpolation::Interpolation;
 use crate::jobs::linear_probe::LinearProbe;
@@ -22,8 +22,7 @@ use crate::jobs::reconstruction::Reconstruction;
 use crate::jobs::samples::Samples;
 use crate::jobs::train::TrainResult;
 use crate::metadata::RunMetadata;
-use crate::plan::{Cache, Plan, Task, FORMAT_VERSION};
-use crate::task_table::DownstreamTask;
+use crate::plan::{Cache, Job, Plan, Task, FORMAT_VERSION};
 
 /// A job of the plan, where its result is stored and how long it took to compute.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -71,6 +70,49 @@ pub struct VariantResults {
 }
 
 impl VariantResults {
+    /// Puts `result`, of `job` of `plan`, in its place (a training run or latent structure of
+    /// an anomaly model other than the primary held-out class's has none).
+    fn file(&mut self, plan: &Plan, job: &Job, result: JobResult, primary: u8) {
+        // Which training run a job reads: `None` for the general model, else its held-out
+        // class.
+        let held_out = |job: &Job| match &job.task {
+            Task::Train { run } => run.exclude_digit,
+            _ => None,
+        };
+        match result {
+            JobResult::Train(result) => match held_out(job) {
+                None => self.train_general = Some(result),
+                Some(d) if d == primary => self.train_anomaly = Some(result),
+                Some(_) => {}
+            },
+            JobResult::LatentStructure(result) => {
+                match job.deps.first().and_then(|&d| held_out(&plan.jobs[d])) {
+                    None => self.latent_general = Some(result),
+                    Some(d) if d == primary => self.latent_anomaly = Some(result),
+                    Some(_) => {}
+                }
+            }
+            JobResult::Reconstruction(result) => self.reconstruction = Some(result),
+            JobResult::Samples(result) => self.samples = Some(result),
+            JobResult::Interpolation(result) => self.interpolation = Some(result),
+            JobResult::AnomalyRoc(result) => {
+                if let Task::AnomalyRoc { digit, .. } = &job.task {
+                    if let Some(slot) = self.held_out.iter_mut().find(|(d, _)| d == digit) {
+                        slot.1 = Some(result);
+                    }
+                }
+            }
+            JobResult::LinearProbe(result) => self.probe = Some(result),
+            JobResult::SampleQuality(result) => self.sample_quality = Some(result.quality),
+            JobResult::InterpolationQuality(result) => {
+                self.interpolation_quality = Some(result.quality);
+            }
+            JobResult::DeadUnits(result) => self.dead_units = Some(result),
+            // The study's and each seed's own results are filed by the loader.
+            JobResult::Classifier(_) | JobResult::RandomEncoder(_) | JobResult::Supervised(_) => {}
+        }
+    }
+
     /// Task 5 for held-out `digit`.
     pub fn anomaly_for(&self, digit: u8) -> Option<&AnomalyResult> {
         self.held_out
@@ -165,44 +207,27 @@ impl StudyResults {
                 seconds: cached.as_ref().map(|c| c.seconds),
             });
             let Some(cached) = cached else { continue };
-            if let Task::Classifier { .. } = job.task {
+            let result = JobResult::from_stored(&job.task, cached.result)
+                .with_context(|| format!("reading the cached result of {}", job.name))?;
+            let result = match result {
                 // The study's one classifier belongs to no seed.
-                classifier = Some(
-                    typed(cached.result)
-                        .with_context(|| format!("reading the cached result of {}", job.name))?,
-                );
-                continue;
-            }
+                JobResult::Classifier(result) => {
+                    classifier = Some(result);
+                    continue;
+                }
+                result => result,
+            };
             let seed = seeds
                 .iter_mut()
                 .find(|s| s.seed == job.seed)
                 .expect("the plan's seeds");
-            let value = cached.result;
-            let typed_error = || format!("reading the cached result of {}", job.name);
             let variant = job
                 .variant()
                 .and_then(|name| seed.variants.iter_mut().find(|v| v.variant == name));
-            match (&job.task, variant) {
-                (Task::RandomEncoder { .. }, _) => {
-                    seed.random_encoder = Some(typed(value).with_context(typed_error)?);
-                }
-                (Task::Supervised { .. }, _) => {
-                    seed.supervised = Some(typed(value).with_context(typed_error)?);
-                }
-                (Task::Train { run }, Some(v)) => {
-                    let result = Some(typed(value).with_context(typed_error)?);
-                    match run.exclude_digit {
-                        None => v.train_general = result,
-                        Some(d) if d == primary => v.train_anomaly = result,
-                        Some(_) => {}
-                    }
-                }
-                (task, Some(v)) => {
-                    let kind = job.task_name.split('/').next().unwrap_or_default();
-                    let downstream = DownstreamTask::of_kind(kind)
-                        .with_context(|| format!("{} is no task of the task table", job.name))?;
-                    (downstream.store)(v, task, value).with_context(typed_error)?;
-                }
+            match (result, variant) {
+                (JobResult::RandomEncoder(result), _) => seed.random_encoder = Some(result),
+                (JobResult::Supervised(result), _) => seed.supervised = Some(result),
+                (result, Some(v)) => v.file(plan, job, result, primary),
                 (_, None) => {}
             }
         }
@@ -245,10 +270,6 @@ impl StudyResults {
             .filter_map(|s| s.variant(variant).and_then(&metric))
             .collect()
     }
-}
-
-fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T> {
-    Ok(serde_json::from_value(value)?)
 }
 
 /// A ROC curve as `results.json` keeps it: the corner points only (scikit-learn's

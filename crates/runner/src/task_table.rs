@@ -1,14 +1,12 @@
 //! The downstream tasks of one variant, described once: the job name, the trained model a
-//! task reads, which variants have it, its settings, and where its result goes. The plan
-//! builds each variant's jobs from [`DOWNSTREAM`] and the results loader files each result by
-//! it, so a new task is one row here (and its job module and result field).
+//! task reads, which variants have it, and its settings. The plan builds each variant's jobs
+//! from [`DOWNSTREAM`], so a new task is one row here, its job module, and its result type in
+//! [`crate::job_result::JobResult`] with the field the loader files it into.
 
 use ae_models::Capabilities;
-use serde::de::DeserializeOwned;
 
 use crate::experiment::Experiment;
 use crate::plan::{names, Task};
-use crate::results::VariantResults;
 
 /// Which of a variant's trained models a task reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +33,6 @@ pub struct DownstreamTask {
     /// The task with its settings, for a variant and a held-out class (ignored unless the
     /// task reads an anomaly model).
     pub task: fn(&Experiment, &str, u8) -> Task,
-    /// Files a result of the task into the variant's results.
-    pub store: fn(&mut VariantResults, &Task, serde_json::Value) -> serde_json::Result<()>,
 }
 
 impl DownstreamTask {
@@ -49,19 +45,6 @@ impl DownstreamTask {
             }
         }
     }
-
-    /// The task a job name's first part names.
-    pub fn of_kind(kind: &str) -> Option<&'static DownstreamTask> {
-        DOWNSTREAM.iter().find(|t| t.kind == kind)
-    }
-}
-
-fn into<T: DeserializeOwned>(
-    slot: &mut Option<T>,
-    value: serde_json::Value,
-) -> serde_json::Result<()> {
-    *slot = Some(serde_json::from_value(value)?);
-    Ok(())
 }
 
 fn every(_: &Capabilities) -> bool {
@@ -86,7 +69,6 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
         task: |_, variant, _| Task::Reconstruction {
             variant: variant.into(),
         },
-        store: |v, _, x| into(&mut v.reconstruction, x),
     },
     DownstreamTask {
         kind: "samples",
@@ -96,7 +78,6 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
             variant: variant.into(),
             count: e.evaluation.samples,
         },
-        store: |v, _, x| into(&mut v.samples, x),
     },
     DownstreamTask {
         kind: "interpolation",
@@ -108,21 +89,18 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
             to: e.evaluation.interpolation_to,
             steps: e.evaluation.interpolation_steps,
         },
-        store: |v, _, x| into(&mut v.interpolation, x),
     },
     DownstreamTask {
         kind: "latent_general",
         reads: Reads::General,
         applies: every,
         task: |e, variant, _| latent(e, variant, e.general.latent_dim),
-        store: |v, _, x| into(&mut v.latent_general, x),
     },
     DownstreamTask {
         kind: "latent_anomaly",
         reads: Reads::PrimaryHeldOut,
         applies: every,
         task: |e, variant, _| latent(e, variant, e.anomaly.latent_dim),
-        store: |v, _, x| into(&mut v.latent_anomaly, x),
     },
     DownstreamTask {
         kind: "linear_probe",
@@ -132,7 +110,6 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
             variant: variant.into(),
             probe: e.probe.clone(),
         },
-        store: |v, _, x| into(&mut v.probe, x),
     },
     DownstreamTask {
         kind: "anomaly_roc",
@@ -141,15 +118,6 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
         task: |_, variant, digit| Task::AnomalyRoc {
             variant: variant.into(),
             digit,
-        },
-        store: |v, task, x| {
-            let Task::AnomalyRoc { digit, .. } = task else {
-                unreachable!("anomaly_roc jobs hold Task::AnomalyRoc");
-            };
-            match v.held_out.iter_mut().find(|(d, _)| d == digit) {
-                Some(slot) => into(&mut slot.1, x),
-                None => Ok(()),
-            }
         },
     },
     DownstreamTask {
@@ -160,7 +128,6 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
             variant: variant.into(),
             draws: e.quality.sample_draws,
         },
-        store: |v, _, x| into(&mut v.sample_quality, x),
     },
     DownstreamTask {
         kind: "interpolation_quality",
@@ -171,7 +138,6 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
             pairs: e.quality.interpolation_pairs,
             steps: e.evaluation.interpolation_steps,
         },
-        store: |v, _, x| into(&mut v.interpolation_quality, x),
     },
     DownstreamTask {
         kind: "dead_units",
@@ -180,7 +146,6 @@ pub const DOWNSTREAM: [DownstreamTask; 10] = [
         task: |_, variant, _| Task::DeadUnits {
             variant: variant.into(),
         },
-        store: |v, _, x| into(&mut v.dead_units, x),
     },
 ];
 
@@ -197,14 +162,13 @@ mod tests {
                 t.kind
             );
             assert!(t.name("vq", 3).starts_with(t.kind), "{}", t.name("vq", 3));
-            assert_eq!(
-                DownstreamTask::of_kind(t.kind).map(|u| u.kind),
-                Some(t.kind)
-            );
         }
-        let roc = DownstreamTask::of_kind("anomaly_roc").unwrap();
-        assert_eq!(roc.name("vq", 3), "anomaly_roc/vq_digit3");
-        let samples = DownstreamTask::of_kind("samples").unwrap();
+        let of_kind = |kind: &str| DOWNSTREAM.iter().find(|t| t.kind == kind).unwrap();
+        assert_eq!(
+            of_kind("anomaly_roc").name("vq", 3),
+            "anomaly_roc/vq_digit3"
+        );
+        let samples = of_kind("samples");
         let deterministic = Capabilities {
             can_sample: false,
             stochastic_latent: false,

@@ -139,9 +139,11 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         let submission = slurm::submit(study, &paths, &slurm_options)?;
         if !submission.render_here {
             println!(
-                "submitted {} Slurm jobs ({} jobs already queued or running, {} Slurm jobs \
-                 cancelled); follow them with `bakeoff status --experiment {} --out {}`",
-                submission.submitted,
+                "submitted {} jobs in {} Slurm submissions ({} jobs already queued or \
+                 running, {} Slurm jobs cancelled); follow them with `bakeoff status \
+                 --experiment {} --out {}`",
+                submission.jobs,
+                submission.submissions,
                 submission.in_flight,
                 submission.cancelled,
                 paths.experiment.display(),
@@ -155,7 +157,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         // their half-written files. (A Slurm study's last job runs this once they ended.)
         let live = slurm::live_elements(&out)?;
         if !live.is_empty() {
-            let ids: Vec<String> = live.iter().map(u64::to_string).collect();
+            let ids: Vec<String> = live.iter().map(slurm::SlurmId::to_string).collect();
             bail!(
                 "{} Slurm jobs of this study are queued or running ({}); wait for them \
                  (`bakeoff status`) or cancel them (`scancel`) before running it here",

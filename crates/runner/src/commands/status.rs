@@ -47,7 +47,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         })
     };
     let states = slurm::survey(&plan, &fresh, &ledger, &queue);
-    let ended: Vec<u64> = states
+    let ended: Vec<slurm::SlurmId> = states
         .iter()
         .filter_map(|s| match s {
             JobState::Failed { slurm_id } => Some(*slurm_id),

@@ -23,6 +23,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::experiment::Experiment;
+use crate::job_result::JobResult;
 use crate::plan::{Cache, Job, Plan, Task};
 use crate::run;
 
@@ -148,30 +149,31 @@ impl JobContext<'_> {
     }
 }
 
-/// Runs `job` and returns its result as JSON; training reports its batches to `observer`.
+/// Runs `job` and returns its result; training reports its batches to `observer`.
 pub fn run_job(
     job: &Job,
     ctx: &JobContext<'_>,
     observer: &mut dyn TrainingObserver,
-) -> Result<serde_json::Value> {
+) -> Result<JobResult> {
     let mut rng = ChaCha8Rng::seed_from_u64(job.rng_seed());
     let data = ctx.data;
     let value = match &job.task {
-        Task::Train { run } => serde_json::to_value(train::run(ctx, job, run, observer)?)?,
+        Task::Train { run } => JobResult::Train(train::run(ctx, job, run, observer)?),
         Task::Reconstruction { .. } => {
             let model = ctx.model(job, 0)?;
-            serde_json::to_value(reconstruction::run(&*model, &data.test, &mut rng)?)?
+            JobResult::Reconstruction(reconstruction::run(&*model, &data.test, &mut rng)?)
         }
         Task::Samples { count, .. } => {
             let model = ctx.model(job, 0)?;
-            serde_json::to_value(samples::run(&*model, *count, &mut rng)?)?
+            JobResult::Samples(samples::run(&*model, *count, &mut rng)?)
         }
         Task::Interpolation {
             from, to, steps, ..
         } => {
             let model = ctx.model(job, 0)?;
-            let result = interpolation::run(&*model, &data.test, *from, *to, *steps, &mut rng)?;
-            serde_json::to_value(result)?
+            JobResult::Interpolation(interpolation::run(
+                &*model, &data.test, *from, *to, *steps, &mut rng,
+            )?)
         }
         Task::LatentStructure {
             max_points,
@@ -188,11 +190,11 @@ pub fn run_job(
                 seed,
                 &mut rng,
             )?;
-            serde_json::to_value(result)?
+            JobResult::LatentStructure(result)
         }
         Task::AnomalyRoc { digit, .. } => {
             let model = ctx.model(job, 0)?;
-            serde_json::to_value(anomaly_roc::run(&*model, &data.test, *digit, &mut rng)?)?
+            JobResult::AnomalyRoc(anomaly_roc::run(&*model, &data.test, *digit, &mut rng)?)
         }
         Task::LinearProbe { probe, .. } => {
             let model = ctx.model(job, 0)?;
@@ -203,34 +205,34 @@ pub fn run_job(
                 &probe.converged_config(),
                 &mut rng,
             )?;
-            serde_json::to_value(result)?
+            JobResult::LinearProbe(result)
         }
-        Task::RandomEncoder { probe } => serde_json::to_value(baselines::random_encoder(
+        Task::RandomEncoder { probe } => JobResult::RandomEncoder(baselines::random_encoder(
             &data.probe_data(job.seed)?,
             &probe.config(),
             &probe.converged_config(),
             &mut rng,
-        )?)?,
-        Task::Supervised { probe } => serde_json::to_value(baselines::supervised(
+        )?),
+        Task::Supervised { probe } => JobResult::Supervised(baselines::supervised(
             &data.probe_data(job.seed)?,
             &probe.config(),
             &mut rng,
-        ))?,
+        )),
         Task::Classifier { classifier } => {
-            serde_json::to_value(classifier::run(ctx, job, classifier)?)?
+            JobResult::Classifier(classifier::run(ctx, job, classifier)?)
         }
         Task::SampleQuality { draws, .. } => {
             let (model, classifier) = (ctx.model(job, 0)?, ctx.classifier(job, 1)?);
             let result = sample_quality::run(&*model, &classifier, &data.test, *draws, &mut rng)?;
-            serde_json::to_value(result)?
+            JobResult::SampleQuality(result)
         }
         Task::DeadUnits { .. } => {
             let model = ctx.model(job, 0)?;
-            serde_json::to_value(ae_eval::tasks::dead_units(
+            JobResult::DeadUnits(ae_eval::tasks::dead_units(
                 &*model,
                 &data.test.images,
                 &mut rng,
-            )?)?
+            )?)
         }
         Task::InterpolationQuality { pairs, steps, .. } => {
             let (model, classifier) = (ctx.model(job, 0)?, ctx.classifier(job, 1)?);
@@ -242,7 +244,7 @@ pub fn run_job(
                 *steps,
                 &mut rng,
             )?;
-            serde_json::to_value(result)?
+            JobResult::InterpolationQuality(result)
         }
     };
     Ok(value)
