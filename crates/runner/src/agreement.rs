@@ -4,7 +4,8 @@
 
 use ae_eval::stats::{spearman, summarize};
 
-use crate::results::{StudyResults, VariantResults};
+use crate::metrics::Metric;
+use crate::results::StudyResults;
 
 /// Mean of the Spearman correlations between every pair of `columns` (each one value per
 /// row, rows aligned), with the number of pairs that had one; `None` with fewer than two
@@ -57,11 +58,11 @@ pub struct ProbeAccuracies {
 impl ProbeAccuracies {
     /// The accuracies of `results`.
     pub fn of(results: &StudyResults) -> Self {
-        let mean = |f: &dyn Fn(&VariantResults) -> Option<f64>| -> Vec<Option<f64>> {
+        let mean = |metric: Metric| -> Vec<Option<f64>> {
             results
                 .variants
                 .iter()
-                .map(|v| summarize(&results.values(v, f)).map(|s| s.mean))
+                .map(|v| summarize(&results.values(v, metric)).map(|s| s.mean))
                 .collect()
         };
         let study = crate::reference::study(&results.experiment.dataset);
@@ -72,8 +73,8 @@ impl ProbeAccuracies {
                 .iter()
                 .map(|v| study.and_then(|s| s.row(v)).map(|r| r.probe_accuracy))
                 .collect(),
-            reference_protocol: mean(&|v| v.probe.as_ref().map(|p| p.sampled.test_accuracy)),
-            converged: mean(&|v| v.probe.as_ref().map(|p| p.converged.test_accuracy)),
+            reference_protocol: mean(Metric::ReferenceProbe),
+            converged: mean(Metric::ConvergedProbe),
         }
     }
 }

@@ -10,7 +10,9 @@ use ae_eval::render::{xy_plot, XyPlot};
 use ae_eval::stats::{spearman, summarize};
 use anyhow::{Context, Result};
 
+use crate::metrics::Metric;
 use crate::results::StudyResults;
+use crate::table_name::TableName;
 use crate::tables::{col, seeds_note, variant_rows, MetricTable};
 
 /// The variant studied.
@@ -22,13 +24,10 @@ pub const DEAD_UNITS_PNG: &str = "shallow_dead_units.png";
 /// Fewest seeds the analysis needs.
 const MIN_SEEDS: usize = 3;
 
-/// The table's file stem.
-pub const TABLE: &str = "dead_units";
-
 /// Dead code units of every variant's general model, per seed.
 pub fn table(results: &StudyResults) -> MetricTable {
     MetricTable {
-        name: TABLE,
+        name: TableName::DeadUnits,
         title: "Dead code units".into(),
         caption: format!(
             "Latent units of each general model that are exactly 0 on every test image \
@@ -43,7 +42,7 @@ pub fn table(results: &StudyResults) -> MetricTable {
         ],
         rows: variant_rows(results, 2, |v| {
             let d = v.dead_units.as_ref();
-            vec![d.map(|d| d.dead as f64), d.map(|d| d.latent_dim as f64)]
+            vec![Metric::DeadUnits.of(v), d.map(|d| d.latent_dim as f64)]
         }),
     }
 }
@@ -76,7 +75,7 @@ impl DeadUnitStudy {
             .iter()
             .filter_map(|s| {
                 let v = s.variant(VARIANT)?;
-                let bce = v.reconstruction.as_ref()?.mean_bce;
+                let bce = Metric::TestBce.of(v)?;
                 let d = v.dead_units.as_ref()?;
                 Some((s.seed, bce, d.dead, d.latent_dim))
             })
@@ -159,7 +158,8 @@ impl DeadUnitStudy {
         let _ = writeln!(
             out,
             "\n![BCE against dead code units]({DEAD_UNITS_PNG})\n\nThe numbers of every seed are \
-             in `tables/dead_units.csv`.\n"
+             in `tables/{}.csv`.\n",
+            TableName::DeadUnits
         );
         out
     }

@@ -14,7 +14,8 @@ use ae_eval::stats::summarize;
 use ae_eval::tasks::LatentStructure;
 use anyhow::{Context, Result};
 
-use crate::results::{StudyResults, VariantResults};
+use crate::metrics::Metric;
+use crate::results::StudyResults;
 
 /// Frames shown in an interpolation strip.
 pub const STRIP_FRAMES: usize = 11;
@@ -180,14 +181,13 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
             values,
         })
     };
-    let series =
-        |name: &'static str, metric: &dyn Fn(&VariantResults) -> Option<f64>| DotWhiskerSeries {
-            name,
-            points: labels
-                .iter()
-                .map(|v| point(results.values(v, metric)))
-                .collect(),
-        };
+    let series = |name: &'static str, metric: Metric| DotWhiskerSeries {
+        name,
+        points: labels
+            .iter()
+            .map(|v| point(results.values(v, metric)))
+            .collect(),
+    };
     let study = crate::reference::study(&results.experiment.dataset);
     let published = |f: fn(&crate::reference::ReferenceRow) -> f64| {
         study.map(|s| labels.iter().map(|v| s.row(v).map(f)).collect())
@@ -200,9 +200,7 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
                 title: "Reconstruction over seeds (mean, 95% CI, seeds)",
                 x_label: "test BCE (lower is better)",
                 labels: labels.clone(),
-                series: vec![series("ours", &|v| {
-                    v.reconstruction.as_ref().map(|r| r.mean_bce)
-                })],
+                series: vec![series("ours", Metric::TestBce)],
                 reference: published(|r| r.reconstruction_bce),
             },
         ),
@@ -213,12 +211,8 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
                 x_label: "test accuracy (higher is better)",
                 labels: labels.clone(),
                 series: vec![
-                    series("reference protocol", &|v| {
-                        v.probe.as_ref().map(|p| p.sampled.test_accuracy)
-                    }),
-                    series("converged", &|v| {
-                        v.probe.as_ref().map(|p| p.converged.test_accuracy)
-                    }),
+                    series("reference protocol", Metric::ReferenceProbe),
+                    series("converged", Metric::ConvergedProbe),
                 ],
                 reference: published(|r| r.probe_accuracy),
             },
@@ -230,10 +224,8 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
                 x_label: "AUC (higher is better)",
                 labels: labels.clone(),
                 series: vec![
-                    series("BCE score", &|v| v.anomaly_for(digit).map(|a| a.auc)),
-                    series("published score", &|v| {
-                        v.anomaly_for(digit).map(|a| a.published_auc)
-                    }),
+                    series("BCE score", Metric::Auc(digit)),
+                    series("published score", Metric::PublishedAuc(digit)),
                 ],
                 reference: published(|r| r.anomaly_auc_old_score),
             },
@@ -244,9 +236,7 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
                 title: "Sample quality over seeds (mean, 95% CI, seeds)",
                 x_label: "Fréchet classifier distance to the test images (lower is better)",
                 labels: labels.clone(),
-                series: vec![series("ours", &|v| {
-                    v.sample_quality.as_ref().map(|q| q.frechet_distance)
-                })],
+                series: vec![series("ours", Metric::FrechetDistance)],
                 reference: None,
             },
         ),
@@ -257,16 +247,8 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
                 x_label: "inner-frame confidence (higher: digit-like); largest step / path length",
                 labels: labels.clone(),
                 series: vec![
-                    series("inner-frame confidence", &|v| {
-                        v.interpolation_quality
-                            .as_ref()
-                            .map(|q| q.mean_inner_confidence)
-                    }),
-                    series("largest step / path length", &|v| {
-                        v.interpolation_quality
-                            .as_ref()
-                            .map(|q| q.max_step_fraction)
-                    }),
+                    series("inner-frame confidence", Metric::InnerFrameConfidence),
+                    series("largest step / path length", Metric::LargestStep),
                 ],
                 reference: None,
             },

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use ae_eval::stats::{summarize, Summary};
 
+use crate::metrics::Metric;
 use crate::results::{SeedResults, StudyResults, VariantResults};
 
 /// The outcome of one finding under one protocol, or overall.
@@ -698,7 +699,7 @@ pub fn check_with(results: &StudyResults, metrics: &FindingMetrics<'_>) -> Vec<F
         decimals: 4,
         margins: vec![above_rest(&STRONG, "AUC")],
     };
-    let scores: [AucOf; 2] = [|a| a.published_auc, |a| a.auc];
+    let scores: [AucOf; 2] = [Metric::PublishedAuc, Metric::Auc];
     let checks = metrics
         .anomaly
         .iter()
@@ -753,7 +754,7 @@ fn early_stopping_of(results: &StudyResults, variant: &str) -> Option<String> {
 }
 
 /// One anomaly score's AUC in a result.
-type AucOf = fn(&ae_eval::tasks::AnomalyResult) -> f64;
+type AucOf = fn(u8) -> Metric;
 
 /// For which held-out classes an anomaly finding's per-seed rule holds when each class in
 /// turn is the anomaly: "held-out digits, seed 42: holds for 1 of 10 (digit 1 only)"
@@ -780,7 +781,7 @@ fn by_held_out_class(results: &StudyResults, rule: &Rule<'_>, auc: AucOf) -> Opt
             let values: SeedValues = seed
                 .variants
                 .iter()
-                .filter_map(|v| v.anomaly_for(digit).map(|a| (v.variant.clone(), auc(a))))
+                .filter_map(|v| auc(digit).of(v).map(|x| (v.variant.clone(), x)))
                 .collect();
             if values.len() == results.variants.len() {
                 checked += 1;
@@ -827,27 +828,18 @@ fn samplers(results: &StudyResults) -> Vec<String> {
 pub fn check(results: &StudyResults) -> Vec<Finding> {
     let digit = results.experiment.anomaly.primary_digit();
     let samplers = samplers(results);
-    let bce = |v: &VariantResults| v.reconstruction.as_ref().map(|r| r.mean_bce);
-    let reference_probe = |v: &VariantResults| v.probe.as_ref().map(|p| p.sampled.test_accuracy);
-    let reference_baseline =
-        |s: &SeedResults| s.random_encoder.as_ref().map(|r| r.reference.test_accuracy);
-    let converged_probe = |v: &VariantResults| v.probe.as_ref().map(|p| p.converged.test_accuracy);
-    let converged_baseline =
-        |s: &SeedResults| s.random_encoder.as_ref().map(|r| r.converged.test_accuracy);
-    let confidence = |v: &VariantResults| v.sample_quality.as_ref().map(|q| q.mean_confidence);
-    let fcd = |v: &VariantResults| v.sample_quality.as_ref().map(|q| q.frechet_distance);
-    let inner = |v: &VariantResults| {
-        v.interpolation_quality
-            .as_ref()
-            .map(|q| q.mean_inner_confidence)
-    };
-    let step = |v: &VariantResults| {
-        v.interpolation_quality
-            .as_ref()
-            .map(|q| q.max_step_fraction)
-    };
-    let published_auc = move |v: &VariantResults| v.anomaly_for(digit).map(|a| a.published_auc);
-    let bce_auc = move |v: &VariantResults| v.anomaly_for(digit).map(|a| a.auc);
+    let of = |metric: Metric| move |v: &VariantResults| metric.of(v);
+    let bce = of(Metric::TestBce);
+    let reference_probe = of(Metric::ReferenceProbe);
+    let reference_baseline = |s: &SeedResults| Metric::ReferenceProbe.of_random_encoder(s);
+    let converged_probe = of(Metric::ConvergedProbe);
+    let converged_baseline = |s: &SeedResults| Metric::ConvergedProbe.of_random_encoder(s);
+    let confidence = of(Metric::SampleConfidence);
+    let fcd = of(Metric::FrechetDistance);
+    let inner = of(Metric::InnerFrameConfidence);
+    let step = of(Metric::LargestStep);
+    let published_auc = of(Metric::PublishedAuc(digit));
+    let bce_auc = of(Metric::Auc(digit));
     let spec = |protocol, value| MetricSpec {
         protocol,
         value,

@@ -6,11 +6,10 @@
 use std::fmt::Write as _;
 
 use crate::figures;
+use crate::metrics::Metric;
 use crate::results::StudyResults;
+use crate::table_name::TableName;
 use crate::tables::{col, seeds_note, variant_rows, MetricTable};
-
-/// The tables' file stems, in report order.
-pub const NAMES: [&str; 2] = ["sample_quality", "interpolation_quality"];
 
 /// Both tables.
 pub fn tables(results: &StudyResults) -> Vec<MetricTable> {
@@ -35,7 +34,7 @@ fn classifier_note(results: &StudyResults) -> String {
 pub fn sample_quality(results: &StudyResults) -> MetricTable {
     let q = &results.experiment.quality;
     MetricTable {
-        name: NAMES[0],
+        name: TableName::SampleQuality,
         title: "Sample quality".into(),
         caption: format!(
             "{} prior draws of each latent-{} model, decoded and judged by the reference \
@@ -57,12 +56,13 @@ pub fn sample_quality(results: &StudyResults) -> MetricTable {
             col("class_entropy", "class entropy (nats)", 3),
         ],
         rows: variant_rows(results, 3, |v| {
-            let s = v.sample_quality.as_ref();
-            vec![
-                s.map(|s| s.frechet_distance),
-                s.map(|s| s.mean_confidence),
-                s.map(|s| s.class_entropy),
+            [
+                Metric::FrechetDistance,
+                Metric::SampleConfidence,
+                Metric::SampleClassEntropy,
             ]
+            .map(|m| m.of(v))
+            .to_vec()
         }),
     }
 }
@@ -72,7 +72,7 @@ pub fn interpolation_quality(results: &StudyResults) -> MetricTable {
     let e = &results.experiment;
     let steps = e.evaluation.interpolation_steps;
     MetricTable {
-        name: NAMES[1],
+        name: TableName::InterpolationQuality,
         title: "Interpolation quality".into(),
         caption: format!(
             "{} seeded pairs of test images of different classes, each interpolated by the \
@@ -94,10 +94,9 @@ pub fn interpolation_quality(results: &StudyResults) -> MetricTable {
             col("max_step_fraction", "largest step / path length", 4),
         ],
         rows: variant_rows(results, 2, |v| {
-            let i = v.interpolation_quality.as_ref();
             vec![
-                i.map(|i| i.mean_inner_confidence),
-                i.map(|i| i.max_step_fraction),
+                Metric::InnerFrameConfidence.of(v),
+                Metric::LargestStep.of(v),
             ]
         }),
     }
@@ -133,12 +132,12 @@ pub fn report_section(results: &StudyResults, tables: &[MetricTable]) -> String 
     };
     for (name, image, alt) in [
         (
-            NAMES[0],
+            TableName::SampleQuality,
             figures::SAMPLE_QUALITY_SEEDS_PNG,
             "Fréchet classifier distance over seeds",
         ),
         (
-            NAMES[1],
+            TableName::InterpolationQuality,
             figures::INTERPOLATION_QUALITY_SEEDS_PNG,
             "interpolation quality over seeds",
         ),

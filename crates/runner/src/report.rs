@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use crate::findings::Finding;
 use crate::metadata::{human_duration, RunMetadata};
 use crate::results::StudyResults;
+use crate::table_name::TableName;
 use crate::tables::{MetricTable, Table};
 use crate::{agreement, figures};
 
@@ -30,11 +31,11 @@ pub struct ReportInput<'a> {
     pub experiment_file: &'a str,
 }
 
-fn table<'a>(tables: &'a [MetricTable], name: &str) -> Option<&'a MetricTable> {
+fn table(tables: &[MetricTable], name: TableName) -> Option<&MetricTable> {
     tables.iter().find(|t| t.name == name)
 }
 
-fn push_table(out: &mut String, tables: &[MetricTable], name: &str) {
+fn push_table(out: &mut String, tables: &[MetricTable], name: TableName) {
     if let Some(t) = table(tables, name) {
         let _ = write!(
             out,
@@ -156,7 +157,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     );
 
     let _ = writeln!(out, "## Reconstruction\n");
-    push_table(&mut out, input.tables, "reconstruction");
+    push_table(&mut out, input.tables, TableName::Reconstruction);
     push_image(
         &mut out,
         r.seeds.len() > 1,
@@ -179,13 +180,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
     }
     out.push('\n');
 
-    if let Some(t) = table(input.tables, crate::dead_units::TABLE) {
+    if let Some(t) = table(input.tables, TableName::DeadUnits) {
         if t.rows
             .iter()
             .any(|row| row.summary(0).is_some_and(|s| s.mean > 0.0))
         {
             let _ = writeln!(out, "### Dead code units\n");
-            push_table(&mut out, input.tables, crate::dead_units::TABLE);
+            push_table(&mut out, input.tables, TableName::DeadUnits);
         }
     }
     if let Some(study) = crate::dead_units::DeadUnitStudy::of(r) {
@@ -265,10 +266,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
         "latent codes of the anomaly models",
         figures::LATENT_ANOMALY_PNG,
     );
-    push_table(&mut out, input.tables, "clustering");
+    push_table(&mut out, input.tables, TableName::Clustering);
 
     let _ = writeln!(out, "## Anomaly detection\n");
-    push_table(&mut out, input.tables, "anomaly");
+    push_table(&mut out, input.tables, TableName::Anomaly);
     push_image(
         &mut out,
         r.seeds.len() > 1,
@@ -286,7 +287,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     );
     if e.anomaly.digits.len() > 1 {
         let _ = writeln!(out, "### Every held-out class\n");
-        push_table(&mut out, input.tables, "leave_one_class_out");
+        push_table(&mut out, input.tables, TableName::LeaveOneClassOut);
         push_image(
             &mut out,
             true,
@@ -319,7 +320,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     }
 
     let _ = writeln!(out, "## Linear probe\n");
-    push_table(&mut out, input.tables, "probe");
+    push_table(&mut out, input.tables, TableName::Probe);
     push_plain_table(&mut out, input.probe_ranking);
     let acc = agreement::ProbeAccuracies::of(r);
     let agreement = |a: &[Option<f64>], b: &[Option<f64>]| {
@@ -351,7 +352,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     }
 
     let _ = writeln!(out, "## Training time\n");
-    push_table(&mut out, input.tables, "training_time");
+    push_table(&mut out, input.tables, TableName::TrainingTime);
 
     let m = input.metadata;
     let _ = writeln!(out, "## Run metadata\n");

@@ -22,6 +22,7 @@ use crate::jobs::reconstruction::Reconstruction;
 use crate::jobs::samples::Samples;
 use crate::jobs::train::TrainResult;
 use crate::metadata::RunMetadata;
+use crate::metrics::Metric;
 use crate::plan::{Cache, Job, Plan, Task, FORMAT_VERSION};
 
 /// A job of the plan, where its result is stored and how long it took to compute.
@@ -260,14 +261,18 @@ impl StudyResults {
     }
 
     /// One metric of `variant` in every seed that has it, in seed order.
-    pub fn values(
-        &self,
-        variant: &str,
-        metric: impl Fn(&VariantResults) -> Option<f64>,
-    ) -> Vec<f64> {
+    pub fn values(&self, variant: &str, metric: Metric) -> Vec<f64> {
         self.seeds
             .iter()
-            .filter_map(|s| s.variant(variant).and_then(&metric))
+            .filter_map(|s| s.variant(variant).and_then(|v| metric.of(v)))
+            .collect()
+    }
+
+    /// One metric of the `random_encoder` baseline in every seed that has it, in seed order.
+    pub fn random_encoder_values(&self, metric: Metric) -> Vec<f64> {
+        self.seeds
+            .iter()
+            .filter_map(|s| metric.of_random_encoder(s))
             .collect()
     }
 }

@@ -9,7 +9,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::agreement::{ranks, ProbeAccuracies};
+use crate::metrics::Metric;
 use crate::results::{SeedResults, StudyResults, VariantResults};
+use crate::table_name::TableName;
 use ae_eval::stats::{summarize, Summary};
 
 /// One column of a table.
@@ -54,8 +56,8 @@ pub struct Row {
 /// A table of the report.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
-    /// File stem: `tables/<name>.csv` and `tables/<name>.md`.
-    pub name: &'static str,
+    /// Its name: `tables/<name>.csv` and `tables/<name>.md`.
+    pub name: TableName,
     /// Heading in the report.
     pub title: String,
     /// One sentence under the heading.
@@ -177,8 +179,8 @@ impl MetricRow {
 /// shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricTable {
-    /// File stem.
-    pub name: &'static str,
+    /// Its name, the file stem.
+    pub name: TableName,
     /// Heading in the report.
     pub title: String,
     /// One paragraph under the heading.
@@ -391,7 +393,7 @@ fn seeds_note_for(seeds: &[u64]) -> String {
 /// Task 1: mean test BCE of the general models.
 pub fn reconstruction(results: &StudyResults) -> MetricTable {
     MetricTable {
-        name: "reconstruction",
+        name: TableName::Reconstruction,
         title: "Reconstruction".into(),
         caption: format!(
             "Mean test BCE (summed over pixels, averaged over images; lower is better) of the \
@@ -406,11 +408,7 @@ pub fn reconstruction(results: &StudyResults) -> MetricTable {
             col("test_bce_mean_latent", "test BCE (mean latent)", 2),
         ],
         rows: variant_rows(results, 2, |v| {
-            let r = v.reconstruction.as_ref();
-            vec![
-                r.map(|r| r.mean_bce),
-                r.and_then(|r| r.mean_bce_mean_latent),
-            ]
+            vec![Metric::TestBce.of(v), Metric::TestBceMeanLatent.of(v)]
         }),
     }
 }
@@ -422,10 +420,10 @@ pub fn probe(results: &StudyResults) -> MetricTable {
     let mut rows = variant_rows(results, METRICS, |v| {
         let p = v.probe.as_ref();
         vec![
-            p.map(|p| p.sampled.test_accuracy),
+            Metric::ReferenceProbe.of(v),
             p.and_then(|p| p.mean_latent.as_ref().map(|m| m.test_accuracy)),
             p.map(|p| p.sampled.best_epoch as f64),
-            p.map(|p| p.converged.test_accuracy),
+            Metric::ConvergedProbe.of(v),
             p.and_then(|p| p.converged_mean_latent.as_ref().map(|m| m.test_accuracy)),
             p.map(|p| p.converged.l2.log10()),
         ]
@@ -433,10 +431,10 @@ pub fn probe(results: &StudyResults) -> MetricTable {
     rows.push(baseline_row(results, "random_encoder", METRICS, |s| {
         let r = s.random_encoder.as_ref();
         vec![
-            r.map(|r| r.reference.test_accuracy),
+            Metric::ReferenceProbe.of_random_encoder(s),
             None,
             r.map(|r| r.reference.best_epoch as f64),
-            r.map(|r| r.converged.test_accuracy),
+            Metric::ConvergedProbe.of_random_encoder(s),
             None,
             r.map(|r| r.converged.l2.log10()),
         ]
@@ -453,7 +451,7 @@ pub fn probe(results: &StudyResults) -> MetricTable {
         ]
     }));
     MetricTable {
-        name: "probe",
+        name: TableName::Probe,
         title: "Linear probe".into(),
         caption: format!(
             "Test accuracy of a linear classifier on the frozen latent-{} codes, trained on \
@@ -500,7 +498,7 @@ pub fn probe_ranking(results: &StudyResults) -> Table {
     );
     let number = |x: Option<usize>| x.map_or(Cell::Missing, |x| Cell::Fixed(x as f64, 0));
     Table {
-        name: "probe_ranking",
+        name: TableName::ProbeRanking,
         title: "Probe ranking under each protocol".into(),
         caption: "Rank of each variant by probe accuracy (1 = best): the reference's published \
                   number, ours under the reference protocol and ours converged (means over the \
@@ -545,7 +543,7 @@ pub fn anomaly(results: &StudyResults) -> MetricTable {
     let a = &results.experiment.anomaly;
     let digit = a.primary_digit();
     MetricTable {
-        name: "anomaly",
+        name: TableName::Anomaly,
         title: "Anomaly detection".into(),
         caption: format!(
             "Area under the ROC curve for detecting class {digit} (left out of training) with \
@@ -563,8 +561,7 @@ pub fn anomaly(results: &StudyResults) -> MetricTable {
             col("published_auc", "AUC (published score)", 4),
         ],
         rows: variant_rows(results, 2, |v| {
-            let a = v.anomaly_for(digit);
-            vec![a.map(|a| a.auc), a.map(|a| a.published_auc)]
+            vec![Metric::Auc(digit).of(v), Metric::PublishedAuc(digit).of(v)]
         }),
     }
 }
@@ -587,7 +584,7 @@ pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
     metrics.push(col("mean_auc", "mean", 3));
     let n = metrics.len();
     MetricTable {
-        name: "leave_one_class_out",
+        name: TableName::LeaveOneClassOut,
         title: "Anomaly detection, every held-out class".into(),
         caption: format!(
             "AUC of the per-image test BCE when class d is left out of training and scored as \
@@ -598,10 +595,7 @@ pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
         seeds: seeds.iter().map(|s| s.seed).collect(),
         metrics,
         rows: variant_rows_of(results, &seeds, n, |v| {
-            let mut aucs: Vec<Option<f64>> = digits
-                .iter()
-                .map(|&d| v.anomaly_for(d).map(|a| a.auc))
-                .collect();
+            let mut aucs: Vec<Option<f64>> = digits.iter().map(|&d| Metric::Auc(d).of(v)).collect();
             let present: Vec<f64> = aucs.iter().flatten().copied().collect();
             let mean = (present.len() == digits.len())
                 .then(|| present.iter().sum::<f64>() / present.len() as f64);
@@ -615,7 +609,7 @@ pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
 pub fn clustering(results: &StudyResults) -> MetricTable {
     let e = &results.experiment;
     MetricTable {
-        name: "clustering",
+        name: TableName::Clustering,
         title: "Latent clustering".into(),
         caption: format!(
             "K-means (k = 10) on the test set's latent codes: Hungarian-matched accuracy and \
@@ -650,7 +644,7 @@ pub fn clustering(results: &StudyResults) -> MetricTable {
 /// Training time of every run, from its `record.json`.
 pub fn training_time(results: &StudyResults) -> MetricTable {
     MetricTable {
-        name: "training_time",
+        name: TableName::TrainingTime,
         title: "Training time".into(),
         caption: format!(
             "Wall time and throughput of each training run on this machine ({} epochs). {}",
@@ -747,10 +741,10 @@ pub fn comparison(results: &StudyResults) -> Table {
                     cells: vec![Cell::Missing; columns.len()],
                 };
             };
-            let bce = results.values(name, |v| v.reconstruction.as_ref().map(|x| x.mean_bce));
-            let acc = results.values(name, |v| v.probe.as_ref().map(|p| p.sampled.test_accuracy));
+            let bce = results.values(name, Metric::TestBce);
+            let acc = results.values(name, Metric::ReferenceProbe);
             let digit = results.experiment.anomaly.primary_digit();
-            let auc = results.values(name, |v| v.anomaly_for(digit).map(|a| a.published_auc));
+            let auc = results.values(name, Metric::PublishedAuc(digit));
             let mut cells = compared(&bce, r.reconstruction_bce, 2);
             cells.extend(compared(&acc, r.probe_accuracy, 4));
             // The published AUCs hold out digit 1.
@@ -765,11 +759,7 @@ pub fn comparison(results: &StudyResults) -> Table {
             }
         })
         .collect();
-    let acc: Vec<f64> = results
-        .seeds
-        .iter()
-        .filter_map(|s| s.random_encoder.as_ref().map(|r| r.reference.test_accuracy))
-        .collect();
+    let acc = results.random_encoder_values(Metric::ReferenceProbe);
     let mut cells = vec![Cell::Missing; 5];
     match study.and_then(|s| s.random_encoder_accuracy) {
         Some(published) => cells.extend(compared(&acc, published, 4)),
@@ -788,7 +778,7 @@ pub fn comparison(results: &StudyResults) -> Table {
         ),
     };
     Table {
-        name: "comparison",
+        name: TableName::Comparison,
         title: "Ours against the reference".into(),
         caption: format!(
             "Our numbers (reference protocols: the early-stopped probe on sampled codes, the \
@@ -827,21 +817,11 @@ pub fn metric_tables(results: &StudyResults) -> Vec<MetricTable> {
 /// per-seed table but `training_time`, with its summary, and the two derived tables.
 pub fn deterministic_table_names() -> Vec<String> {
     let mut names = Vec::new();
-    for table in [
-        "reconstruction",
-        "probe",
-        "anomaly",
-        "leave_one_class_out",
-        "clustering",
-    ]
-    .into_iter()
-    .chain(crate::quality_tables::NAMES)
-    .chain([crate::dead_units::TABLE])
-    {
+    for table in TableName::DETERMINISTIC_PER_SEED {
         names.push(table.to_string());
         names.push(format!("{table}_summary"));
     }
-    names.extend(["comparison".to_string(), "probe_ranking".to_string()]);
+    names.extend([TableName::Comparison, TableName::ProbeRanking].map(|t| t.to_string()));
     names
 }
 
@@ -876,7 +856,7 @@ mod tests {
 
     fn table() -> Table {
         Table {
-            name: "t",
+            name: TableName::Reconstruction,
             title: "T".into(),
             caption: String::new(),
             columns: vec![col("a_b", "A B", 2), col("c", "C", 0)],
@@ -901,7 +881,7 @@ mod tests {
 
     fn metric_table() -> MetricTable {
         MetricTable {
-            name: "m",
+            name: TableName::Probe,
             title: "M".into(),
             caption: String::new(),
             seeds: vec![42, 43],
