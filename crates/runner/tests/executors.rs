@@ -11,6 +11,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use ae_runner::lock::{StudyLock, LOCK_FILE};
 use ae_runner::tables::deterministic_table_names;
 
@@ -26,6 +28,7 @@ fn workspace() -> PathBuf {
 
 fn bakeoff(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bakeoff"));
+    cmd.env("RAYON_NUM_THREADS", common::SPAWNED_THREADS);
     cmd.current_dir(workspace()).args(args);
     cmd
 }

@@ -28,6 +28,7 @@ fn quick_jobs() -> usize {
 
 fn reproduce_command_with(experiment: &Path, out: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bakeoff"));
+    cmd.env("RAYON_NUM_THREADS", common::SPAWNED_THREADS);
     cmd.current_dir(workspace())
         .arg("reproduce")
         .arg("--experiment")

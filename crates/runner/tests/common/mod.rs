@@ -12,9 +12,14 @@ pub fn scratch() -> tempfile::TempDir {
         .expect("a scratch directory in the target directory")
 }
 
+/// Engine threads of each `bakeoff` a test spawns: the tests run side by side, so a spawned
+/// study must not take every core of a large machine (on two cores this is all of them).
+pub const SPAWNED_THREADS: &str = "2";
+
 /// Runs the `bakeoff` binary with `args` and returns what it did.
 pub fn bakeoff(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bakeoff"))
+        .env("RAYON_NUM_THREADS", SPAWNED_THREADS)
         .args(args)
         .output()
         .expect("bakeoff runs")
