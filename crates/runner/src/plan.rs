@@ -716,6 +716,18 @@ fn remove_temporaries(dir: &Path, ours: impl Fn(&str) -> bool) {
     }
 }
 
+/// The plan of a one-seed (42), one-epoch MNIST study of `variants`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_plan(variants: &[&str]) -> Plan {
+    let list: Vec<String> = variants.iter().map(|v| format!("{v:?}")).collect();
+    let text = format!(
+        "dataset = \"mnist\"\nseed = 42\nvariants = [{}]\n[training]\nepochs = 1\n",
+        list.join(", ")
+    );
+    let e = Experiment::from_toml(&text, "t").expect("a valid test study");
+    Plan::new(&e, &e.variants).expect("a plan")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -233,15 +233,9 @@ impl<'a> Board<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::Experiment;
 
     fn plan() -> Plan {
-        let e = Experiment::from_toml(
-            "dataset = \"mnist\"\nseed = 42\nvariants = [\"vanilla\", \"vae\"]\n[training]\nepochs = 1\n",
-            "t",
-        )
-        .unwrap();
-        Plan::new(&e, &e.variants).unwrap()
+        crate::plan::test_plan(&["vanilla", "vae"])
     }
 
     fn index(plan: &Plan, name: &str) -> usize {

@@ -892,12 +892,7 @@ mod tests {
     use crate::experiment::Experiment;
 
     fn plan() -> Plan {
-        let e = Experiment::from_toml(
-            "dataset = \"mnist\"\nseed = 42\nvariants = [\"vanilla\"]\n[training]\nepochs = 1\n",
-            "t",
-        )
-        .unwrap();
-        Plan::new(&e, &e.variants).unwrap()
+        crate::plan::test_plan(&["vanilla"])
     }
 
     fn index(plan: &Plan, name: &str) -> usize {
