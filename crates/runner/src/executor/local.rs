@@ -156,9 +156,14 @@ impl<'a> Board<'a> {
         }
     }
 
-    /// The first waiting job whose dependencies are all met, blocking while only running
-    /// jobs could unblock one; `None` when nothing is left. Jobs that need a failed job are
-    /// taken off the board as skipped.
+    /// The first waiting job whose dependencies are all met, a job that trains nothing
+    /// before one that trains, blocking while only running jobs could unblock one; `None`
+    /// when nothing is left. Jobs that need a failed job are taken off the board as skipped.
+    ///
+    /// Downstream jobs go first because they are short and because, once a trained model's
+    /// downstream results are stored, the model's checkpoint is no longer needed: a long
+    /// study interrupted and resumed from the committed results on another machine (without
+    /// the checkpoints) then retrains only the models it had not finished using.
     fn next(&self, progress: &JobProgress) -> Option<usize> {
         let mut state = self.state.lock().expect("board lock");
         loop {
@@ -177,15 +182,22 @@ impl<'a> Board<'a> {
                     state.outcome.failures.push(format!("{name} (skipped)"));
                     continue;
                 }
-                let ready = deps
-                    .iter()
-                    .all(|d| !state.todo.contains(d) || state.succeeded.contains(d));
-                if ready {
-                    state.waiting.remove(pos);
-                    state.running += 1;
-                    return Some(i);
-                }
                 pos += 1;
+            }
+            let ready = |i: &usize| {
+                self.plan.jobs[*i]
+                    .deps
+                    .iter()
+                    .all(|d| !state.todo.contains(d) || state.succeeded.contains(d))
+            };
+            let trains = |i: &usize| self.plan.jobs[*i].is_training();
+            let pick = (state.waiting.iter())
+                .position(|i| ready(i) && !trains(i))
+                .or_else(|| state.waiting.iter().position(ready));
+            if let Some(pos) = pick {
+                let i = state.waiting.remove(pos);
+                state.running += 1;
+                return Some(i);
             }
             if state.running == 0 {
                 // Whatever still waits needs a job that will never run here.
@@ -248,8 +260,8 @@ mod tests {
         let progress = JobProgress::new(0);
         let todo: Vec<usize> = (0..plan.jobs.len()).collect();
         let board = Board::new(&plan, &todo);
-        // The classifier, training jobs and the baselines come first; nothing downstream is
-        // ready.
+        // The baselines (ready, training nothing), then the classifier and the training
+        // jobs; nothing downstream is ready.
         let mut started = Vec::new();
         for _ in 0..7 {
             started.push(board.next(&progress).unwrap());
@@ -261,18 +273,34 @@ mod tests {
         assert_eq!(
             names,
             [
+                "seed42/baseline/random_encoder",
+                "seed42/baseline/supervised",
                 "instrument/classifier",
                 "seed42/train/vanilla_latent20",
                 "seed42/train/vanilla_latent2_without1",
                 "seed42/train/vae_latent20",
                 "seed42/train/vae_latent2_without1",
-                "seed42/baseline/random_encoder",
-                "seed42/baseline/supervised"
             ]
         );
         board.done(index(&plan, "seed42/train/vanilla_latent20"), true);
         let next = board.next(&progress).unwrap();
         assert_eq!(plan.jobs[next].name, "seed42/reconstruction/vanilla");
+    }
+
+    #[test]
+    fn board_finishes_a_trained_models_jobs_before_the_next_training() {
+        let plan = plan();
+        let progress = JobProgress::new(0);
+        let vanilla = index(&plan, "seed42/train/vanilla_latent20");
+        let vae = index(&plan, "seed42/train/vae_latent20");
+        let recon = index(&plan, "seed42/reconstruction/vanilla");
+        let board = Board::new(&plan, &[vanilla, vae, recon]);
+        assert_eq!(board.next(&progress), Some(vanilla));
+        board.done(vanilla, true);
+        // The VAE's training comes first in plan order, but vanilla's reconstruction is
+        // ready and trains nothing.
+        assert_eq!(board.next(&progress), Some(recon));
+        assert_eq!(board.next(&progress), Some(vae));
     }
 
     #[test]
@@ -287,12 +315,13 @@ mod tests {
             index(&plan, "seed42/reconstruction/vanilla"),
         ];
         let board = Board::new(&plan, &todo);
+        // The reconstruction is ready and trains nothing: it goes first.
         let first = board.next(&progress).unwrap();
-        assert_eq!(plan.jobs[first].name, "seed42/train/vae_latent2_without1");
+        assert_eq!(plan.jobs[first].name, "seed42/reconstruction/vanilla");
         let second = board.next(&progress).unwrap();
-        assert_eq!(plan.jobs[second].name, "seed42/reconstruction/vanilla");
-        board.done(second, true);
-        board.done(first, false);
+        assert_eq!(plan.jobs[second].name, "seed42/train/vae_latent2_without1");
+        board.done(first, true);
+        board.done(second, false);
         assert_eq!(board.next(&progress), None);
         let outcome = board.into_outcome();
         assert_eq!(outcome.ran, 1);
