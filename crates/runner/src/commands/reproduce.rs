@@ -37,21 +37,21 @@ pub struct ReproduceArgs {
     /// the results are the same whatever N is.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
-    /// Where the jobs run: here, or as Slurm jobs (`sbatch`) on a cluster sharing the
-    /// results directory; a Slurm submission returns at once and a last Slurm job renders
-    /// the report.
+    /// Where the jobs run: here, or as Slurm job arrays (one per level and kind of job) on a
+    /// cluster sharing the results directory; a Slurm submission returns at once and a last
+    /// Slurm job renders the report.
     #[arg(long, value_enum, default_value_t = ExecutorKind::Local)]
     pub executor: ExecutorKind,
     /// Slurm partition of the submitted jobs.
     #[arg(long)]
     pub partition: Option<String>,
-    /// Slurm time limit of each submitted job (e.g. `30`, `2:00:00`).
+    /// Slurm time limit of each submitted job or array element (e.g. `30`, `2:00:00`).
     #[arg(long)]
     pub time: Option<String>,
-    /// CPUs of each submitted Slurm job (the engine uses that many threads).
+    /// CPUs of each submitted Slurm job or array element (the engine uses that many threads).
     #[arg(long)]
     pub cpus_per_task: Option<usize>,
-    /// Memory of each submitted Slurm job, in Slurm's format (e.g. `4G`; a whole seed of the
+    /// Memory of each submitted Slurm job or array element, in Slurm's format (e.g. `4G`; a whole seed of the
     /// study, run in one process, peaked at 699 MB).
     #[arg(long)]
     pub mem: Option<String>,
@@ -73,7 +73,7 @@ pub struct ReproduceArgs {
 pub enum ExecutorKind {
     /// In this process.
     Local,
-    /// As a Slurm job graph.
+    /// As Slurm job arrays, one per level and kind of job.
     Slurm,
 }
 
