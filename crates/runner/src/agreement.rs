@@ -4,8 +4,8 @@
 
 use ae_eval::stats::{spearman, summarize};
 
-use crate::metrics::Metric;
-use crate::results::StudyResults;
+use ae_results::metrics::Metric;
+use ae_results::study_results::StudyResults;
 
 /// Mean of the Spearman correlations between every pair of `columns` (each one value per
 /// row, rows aligned), with the number of pairs that had one; `None` with fewer than two
@@ -65,7 +65,7 @@ impl ProbeAccuracies {
                 .map(|v| summarize(&results.values(v, metric)).map(|s| s.mean))
                 .collect()
         };
-        let study = crate::reference::study(&results.experiment.dataset);
+        let study = crate::reference::study(&results.study.dataset);
         Self {
             variants: results.variants.clone(),
             published: results
@@ -96,8 +96,8 @@ pub struct HeldOutAgreement {
 /// with every class only): the mean pairwise Spearman correlation between the classes.
 /// `None` with fewer than two classes, fewer than three complete variants or no such seed.
 pub fn between_held_out_classes(results: &StudyResults) -> Option<HeldOutAgreement> {
-    let anomaly = &results.experiment.anomaly;
-    let seeds: Vec<&crate::results::SeedResults> = results
+    let anomaly = &results.study.anomaly;
+    let seeds: Vec<&ae_results::study_results::SeedResults> = results
         .seeds
         .iter()
         .filter(|s| anomaly.holds_out_every_digit(s.seed))

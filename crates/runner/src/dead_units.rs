@@ -10,10 +10,10 @@ use ae_eval::render::{xy_plot, XyPlot};
 use ae_eval::stats::{spearman, summarize};
 use anyhow::{Context, Result};
 
-use crate::metrics::Metric;
-use crate::results::StudyResults;
 use crate::table_name::TableName;
 use crate::tables::{col, seeds_note, variant_rows, MetricTable};
+use ae_results::metrics::Metric;
+use ae_results::study_results::StudyResults;
 
 /// The variant studied.
 pub const VARIANT: &str = "shallow";
@@ -49,7 +49,7 @@ pub fn table(results: &StudyResults) -> MetricTable {
 
 /// The reference's published BCE of [`VARIANT`] on the study's dataset, if it published one.
 pub fn published_bce(results: &StudyResults) -> Option<f64> {
-    crate::reference::study(&results.experiment.dataset)
+    crate::reference::study(&results.study.dataset)
         .and_then(|s| s.row(VARIANT))
         .map(|r| r.reconstruction_bce)
 }
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn the_study_groups_the_seeds_by_dead_units_and_places_the_published_bce() {
-        let mut results = crate::results::tests::with_bce(&[
+        let mut results = crate::results_json::tests::with_bce(&[
             ("shallow", &[100.0, 104.0, 101.0, 110.0]),
             ("vanilla", &[64.0, 64.0, 64.0, 64.0]),
         ]);

@@ -10,9 +10,9 @@ use ae_eval::stats::summarize;
 
 use crate::tables::outside_by;
 
-use crate::metrics::Metric;
 use crate::reference::{ReferenceRow, ReferenceStudy};
-use crate::results::StudyResults;
+use ae_results::metrics::Metric;
+use ae_results::study_results::StudyResults;
 
 /// Where one variant's published number lies against our seeds.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +80,7 @@ const METRICS: [Compared; 3] = [
 
 /// Places every variant's published value of `metric` against our seeds.
 fn place(results: &StudyResults, study: &ReferenceStudy, metric: &Compared) -> Vec<Placed> {
-    let digit = results.experiment.anomaly.primary_digit();
+    let digit = results.study.anomaly.primary_digit();
     results
         .variants
         .iter()
@@ -119,7 +119,7 @@ pub fn section(results: &StudyResults, study: &ReferenceStudy) -> Option<String>
     if results.seeds.len() < 2 {
         return None;
     }
-    let digit = results.experiment.anomaly.primary_digit();
+    let digit = results.study.anomaly.primary_digit();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -132,7 +132,7 @@ pub fn section(results: &StudyResults, study: &ReferenceStudy) -> Option<String>
     );
     for metric in &METRICS {
         if metric.name.starts_with("Anomaly")
-            && digit != crate::experiment::REFERENCE_ANOMALOUS_DIGIT
+            && digit != ae_results::study::REFERENCE_ANOMALOUS_DIGIT
         {
             continue;
         }
@@ -202,7 +202,7 @@ mod tests {
         // vanilla's published BCE is 63.92; ours 63.5, 64.5, 64 (mean 64, sd 0.5) give
         // 64 ± t(0.975, 2) · 0.5 · sqrt(4/3) = 64 ± 2.484138: inside. shallow's 123.2: ours 110, 111, 112 (mean 111, sd 1) give 111 ± t(0.975, 2)
         // · sqrt(4/3) = 111 ± 4.968275 = [106.031725, 115.968275]; 123.2 lies 7.231725 above.
-        let results = crate::results::tests::with_bce(&[
+        let results = crate::results_json::tests::with_bce(&[
             ("vanilla", &[63.5, 64.5, 64.0]),
             ("shallow", &[110.0, 111.0, 112.0]),
         ]);

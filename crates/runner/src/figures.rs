@@ -14,8 +14,8 @@ use ae_eval::stats::summarize;
 use ae_eval::tasks::LatentStructure;
 use anyhow::{Context, Result};
 
-use crate::metrics::Metric;
-use crate::results::StudyResults;
+use ae_results::metrics::Metric;
+use ae_results::study_results::StudyResults;
 
 /// Frames shown in an interpolation strip.
 pub const STRIP_FRAMES: usize = 11;
@@ -74,7 +74,7 @@ fn target(out: &Path, relative: &str) -> Result<std::path::PathBuf> {
 /// Draws every figure whose results exist into `out`: the images of the first seed.
 pub fn draw_all(results: &StudyResults, out: &Path) -> Result<()> {
     let first = results.first();
-    let digit = results.experiment.anomaly.primary_digit();
+    let digit = results.study.anomaly.primary_digit();
     for v in &first.variants {
         let name = &v.variant;
         if let Some(r) = &v.reconstruction {
@@ -188,11 +188,11 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
             .map(|v| point(results.values(v, metric)))
             .collect(),
     };
-    let study = crate::reference::study(&results.experiment.dataset);
+    let study = crate::reference::study(&results.study.dataset);
     let published = |f: fn(&crate::reference::ReferenceRow) -> f64| {
         study.map(|s| labels.iter().map(|v| s.row(v).map(f)).collect())
     };
-    let digit = results.experiment.anomaly.primary_digit();
+    let digit = results.study.anomaly.primary_digit();
     let plots = [
         (
             RECONSTRUCTION_SEEDS_PNG,
@@ -266,7 +266,7 @@ fn draw_seed_plots(results: &StudyResults, out: &Path) -> Result<()> {
         let path = target(out, file)?;
         dot_whisker_plot(plot, &path).with_context(|| format!("writing {}", path.display()))?;
     }
-    let digits = &results.experiment.anomaly.digits;
+    let digits = &results.study.anomaly.digits;
     if digits.len() > 1 {
         let table = crate::tables::leave_one_class_out(results);
         let values: Vec<Option<f64>> = table

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use ae_eval::stats::{summarize, Summary};
 
-use crate::metrics::Metric;
-use crate::results::{SeedResults, StudyResults, VariantResults};
+use ae_results::metrics::Metric;
+use ae_results::study_results::{SeedResults, StudyResults, VariantResults};
 
 /// The outcome of one finding under one protocol, or overall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -760,12 +760,12 @@ type AucOf = fn(u8) -> Metric;
 /// turn is the anomaly: "held-out digits, seed 42: holds for 1 of 10 (digit 1 only)"
 /// (`None` unless the study holds out more than one class, or a named variant is missing).
 fn by_held_out_class(results: &StudyResults, rule: &Rule<'_>, auc: AucOf) -> Option<String> {
-    let anomaly = &results.experiment.anomaly;
+    let anomaly = &results.study.anomaly;
     let present = |n: &&str| results.variants.iter().any(|v| v == n);
     if anomaly.digits.len() < 2 || !rule.needed.iter().all(present) {
         return None;
     }
-    let (noun, nouns) = match results.experiment.dataset_name() {
+    let (noun, nouns) = match results.study.dataset_name() {
         Ok(ae_data::DatasetName::Mnist) => ("digit", "digits"),
         _ => ("class", "classes"),
     };
@@ -807,27 +807,12 @@ fn by_held_out_class(results: &StudyResults, rule: &Rule<'_>, auc: AucOf) -> Opt
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// The variants of the study that can sample.
-fn samplers(results: &StudyResults) -> Vec<String> {
-    results
-        .variants
-        .iter()
-        .filter(|v| {
-            results
-                .experiment
-                .variant(v)
-                .is_ok_and(|x| x.capabilities().can_sample)
-        })
-        .cloned()
-        .collect()
-}
-
 /// Checks every finding with the study's metrics: BCE; the reference probe, then the
 /// converged one; the sample and interpolation measures of the reference classifier; the
 /// published anomaly score, then the per-image BCE.
 pub fn check(results: &StudyResults) -> Vec<Finding> {
-    let digit = results.experiment.anomaly.primary_digit();
-    let samplers = samplers(results);
+    let digit = results.study.anomaly.primary_digit();
+    let samplers = &results.study.samplers;
     let of = |metric: Metric| move |v: &VariantResults| metric.of(v);
     let bce = of(Metric::TestBce);
     let reference_probe = of(Metric::ReferenceProbe);
@@ -864,11 +849,11 @@ pub fn check(results: &StudyResults) -> Vec<Finding> {
         ],
         samples: [
             MetricSpec {
-                variants: Some(&samplers),
+                variants: Some(samplers),
                 ..spec("classifier confidence", &confidence)
             },
             MetricSpec {
-                variants: Some(&samplers),
+                variants: Some(samplers),
                 ..spec("Fréchet classifier distance", &fcd)
             },
         ],
@@ -891,7 +876,7 @@ mod tests {
     /// A study whose only results are the reconstruction BCEs `bce[variant][seed]`.
     fn study(bce: &[(&str, [f64; 3])]) -> StudyResults {
         let bce: Vec<(&str, &[f64])> = bce.iter().map(|(n, x)| (*n, &x[..])).collect();
-        crate::results::tests::with_bce(&bce)
+        crate::results_json::tests::with_bce(&bce)
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -986,7 +971,7 @@ mod tests {
             ("vanilla", [64.0, 66.0, 65.0]),
             ("sparse_p10", [65.0, 64.0, 66.0]),
         ]);
-        results.experiment.anomaly.digits = vec![1, 7];
+        results.study.anomaly.digits = vec![1, 7];
         let findings = check(&results);
         assert_eq!(findings.len(), 7);
         for f in &findings {
@@ -1107,7 +1092,7 @@ mod tests {
         assert_eq!(protocol_verdict(0, 1, &[]), Verdict::IndicationAgainst);
         assert_eq!(protocol_verdict(0, 0, &[]), Verdict::NotCheckable);
         assert_eq!(protocol_verdict(4, 5, &[]), Verdict::Inconclusive);
-        let results = crate::results::tests::with_bce(&[
+        let results = crate::results_json::tests::with_bce(&[
             ("shallow", &[120.0]),
             ("stacked", &[100.0]),
             ("vanilla", &[64.0]),
@@ -1128,7 +1113,7 @@ mod tests {
             ("sparse", [1.0; 3]),
             ("vq", [1.0; 3]),
         ]);
-        results.experiment.anomaly.digits = vec![0, 1, 2];
+        results.study.anomaly.digits = vec![0, 1, 2];
         let roc = RocCurve {
             fpr: vec![0.0, 1.0],
             tpr: vec![0.0, 1.0],
@@ -1188,7 +1173,7 @@ mod tests {
 
     #[test]
     fn samples_and_interpolations_are_judged_by_their_measures() {
-        use crate::jobs::quality::{InterpolationQuality, SampleQuality};
+        use ae_results::quality::{InterpolationQuality, SampleQuality};
         let mut results = study(&[
             ("vanilla", [64.0; 3]),
             ("vae", [70.0; 3]),
@@ -1289,7 +1274,7 @@ mod tests {
         )
         .unwrap();
         let cached: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let probe: crate::jobs::linear_probe::LinearProbe =
+        let probe: ae_results::probe::LinearProbe =
             serde_json::from_value(cached["result"].clone()).unwrap();
         let mut results = study(&[("sparse", [1.0; 3]), ("vanilla", [1.0; 3])]);
         results.seeds[0].variants[0].probe = Some(probe.clone());

@@ -1,7 +1,8 @@
 //! The plan of a study: every job (train, then each downstream task), what each depends on,
 //! the cache key that says whether its stored result is still valid, and the on-disk cache.
 //!
-//! A job's key is the SHA-256 of everything its result depends on: [`FORMAT_VERSION`], the
+//! A job's key is the SHA-256 of everything its result depends on: [`FORMAT_VERSION`] (of
+//! the results' format), the
 //! engine's [`ae_models::ENGINE_VERSION`], its name (which also seeds its randomness), the
 //! study's seed and evaluation data, its own settings, and the keys of the jobs it reads. A job whose cached result carries its
 //! current key is up to date and never recomputed.
@@ -10,20 +11,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ae_models::TrainingConfig;
+use ae_results::job_result::FORMAT_VERSION;
+use ae_results::study::ProbeSection;
+use ae_results::train::RunSettings;
 use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::experiment::{Experiment, ProbeSection};
+use crate::experiment::Experiment;
 use crate::jobs::classifier::{self, ClassifierSettings};
-use crate::run::{self, RunSettings};
+use crate::run;
 use crate::task_table::{DownstreamTask, Reads, DOWNSTREAM};
-
-/// Version of the job results' format and of the computation behind them; bump it when a
-/// change anywhere should invalidate every cached result. (Changes of the training engine's
-/// arithmetic bump [`ae_models::ENGINE_VERSION`] instead, which is part of the key too.)
-pub const FORMAT_VERSION: u32 = 3;
 
 /// Subdirectory of the store holding the job results.
 pub const JOBS_DIR: &str = "jobs";
@@ -152,6 +151,28 @@ pub enum Task {
         /// Frames per pair, both ends included.
         steps: usize,
     },
+}
+
+impl Task {
+    /// The `kind` its result is stored with: the tag of its
+    /// [`ae_results::job_result::JobResult`] variant.
+    pub fn result_kind(&self) -> &'static str {
+        match self {
+            Self::Train { .. } => "train",
+            Self::Classifier { .. } => "classifier",
+            Self::Reconstruction { .. } => "reconstruction",
+            Self::Samples { .. } => "samples",
+            Self::Interpolation { .. } => "interpolation",
+            Self::LatentStructure { .. } => "latent_structure",
+            Self::AnomalyRoc { .. } => "anomaly_roc",
+            Self::LinearProbe { .. } => "linear_probe",
+            Self::RandomEncoder { .. } => "random_encoder",
+            Self::Supervised { .. } => "supervised",
+            Self::SampleQuality { .. } => "sample_quality",
+            Self::DeadUnits { .. } => "dead_units",
+            Self::InterpolationQuality { .. } => "interpolation_quality",
+        }
+    }
 }
 
 /// One unit of cached work.
@@ -1160,7 +1181,7 @@ mod tests {
         std::fs::write(dir.join(run::CHECKPOINT_FILE), b"weights").unwrap();
         let mut record = classifier::ClassifierRecord {
             settings: settings.clone(),
-            result: crate::jobs::quality::ClassifierResult {
+            result: ae_results::quality::ClassifierResult {
                 test_accuracy: 0.99,
                 frechet_floor: 1.0,
                 test_confidence: 0.99,

@@ -6,10 +6,10 @@
 use std::fmt::Write as _;
 
 use crate::figures;
-use crate::metrics::Metric;
-use crate::results::StudyResults;
 use crate::table_name::TableName;
 use crate::tables::{col, seeds_note, variant_rows, MetricTable};
+use ae_results::metrics::Metric;
+use ae_results::study_results::StudyResults;
 
 /// Both tables.
 pub fn tables(results: &StudyResults) -> Vec<MetricTable> {
@@ -32,7 +32,7 @@ fn classifier_note(results: &StudyResults) -> String {
 
 /// Sample quality of the general models (sampling variants only).
 pub fn sample_quality(results: &StudyResults) -> MetricTable {
-    let q = &results.experiment.quality;
+    let q = &results.study.quality;
     MetricTable {
         name: TableName::SampleQuality,
         title: "Sample quality".into(),
@@ -45,7 +45,7 @@ pub fn sample_quality(results: &StudyResults) -> MetricTable {
              entropy in nats of the histogram of the predicted classes (variety; ln 10 = \
              2.303 is uniform). {} {}",
             q.sample_draws,
-            results.experiment.general.latent_dim,
+            results.study.general.latent_dim,
             classifier_note(results),
             seeds_note(results)
         ),
@@ -69,7 +69,7 @@ pub fn sample_quality(results: &StudyResults) -> MetricTable {
 
 /// Interpolation quality of the general models.
 pub fn interpolation_quality(results: &StudyResults) -> MetricTable {
-    let e = &results.experiment;
+    let e = &results.study;
     let steps = e.evaluation.interpolation_steps;
     MetricTable {
         name: TableName::InterpolationQuality,
@@ -106,7 +106,7 @@ pub fn interpolation_quality(results: &StudyResults) -> MetricTable {
 /// then each table with its CSVs and its plot over the seeds.
 pub fn report_section(results: &StudyResults, tables: &[MetricTable]) -> String {
     let mut out = String::from("## Sample and interpolation quality, measured\n\n");
-    let e = &results.experiment;
+    let e = &results.study;
     let q = &e.quality;
     let _ = match &results.classifier {
         Some(c) => writeln!(
@@ -168,8 +168,8 @@ pub fn report_section(results: &StudyResults, tables: &[MetricTable]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::quality::{ClassifierResult, InterpolationQuality, SampleQuality};
-    use crate::results::tests::with_bce;
+    use crate::results_json::tests::with_bce;
+    use ae_results::quality::{ClassifierResult, InterpolationQuality, SampleQuality};
 
     #[test]
     fn the_tables_and_the_section_show_the_measures_and_the_instrument() {

@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 
 use crate::findings::Finding;
 use crate::metadata::{human_duration, RunMetadata};
-use crate::results::StudyResults;
 use crate::table_name::TableName;
 use crate::tables::{MetricTable, Table};
 use crate::{agreement, figures};
+use ae_results::study_results::StudyResults;
 
 /// Everything the report shows.
 pub struct ReportInput<'a> {
@@ -67,7 +67,7 @@ fn push_image(out: &mut String, out_dir_has: bool, alt: &str, path: &str) {
 /// Renders `report.md`.
 pub fn render(input: &ReportInput<'_>) -> String {
     let r = input.results;
-    let e = &r.experiment;
+    let e = &r.study;
     let first = r.first();
     let seeds: Vec<String> = e.seeds.iter().map(u64::to_string).collect();
     let mut out = String::new();
@@ -411,7 +411,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
 
 /// The verdict table of the reference's findings, at the top of the report.
 fn push_findings(out: &mut String, input: &ReportInput<'_>) {
-    let e = &input.results.experiment;
+    let e = &input.results.study;
     let _ = writeln!(out, "## Which of the reference's findings hold\n");
     if e.dataset_name().ok() != Some(ae_data::DatasetName::Mnist) {
         let _ = writeln!(

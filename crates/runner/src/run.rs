@@ -1,13 +1,13 @@
-//! One training run: its settings, its record, and the directory it lives in.
+//! One training run: its record, and the directory it lives in (its settings are
+//! [`RunSettings`], which the plan's training jobs carry).
 
 use std::path::Path;
 use std::time::Instant;
 
-use ae_data::{fs::write_atomic, Dataset, DatasetName, Split, INPUT_DIM};
-use ae_models::{
-    backend, training, Backend, EpochRecord, Model, TrainingConfig, TrainingObserver, Variant,
-};
-use anyhow::{bail, Context, Result};
+use ae_data::{fs::write_atomic, Dataset, Split, INPUT_DIM};
+use ae_models::{backend, training, EpochRecord, Model, TrainingObserver};
+use ae_results::train::RunSettings;
+use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -18,75 +18,6 @@ pub const SETTINGS_FILE: &str = "settings.json";
 pub const CHECKPOINT_FILE: &str = "model.safetensors";
 /// Losses per epoch and wall time, written when training has finished.
 pub const RECORD_FILE: &str = "record.json";
-
-/// Everything that determines a training run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunSettings {
-    /// The variant, in full (so a run directory says exactly what was trained).
-    pub variant: Variant,
-    /// The implementation that trains it (part of the cache key: a run of one backend is
-    /// never taken for the other's).
-    pub backend: Backend,
-    /// Latent size (20 for the general runs, 2 for the anomaly runs).
-    pub latent_dim: usize,
-    /// Digit left out of the training split, for the anomaly runs.
-    pub exclude_digit: Option<u8>,
-    /// Dataset name.
-    pub dataset: String,
-    /// Seed of the split permutation and of every random draw of the run.
-    pub seed: u64,
-    /// Use only the first N images of the training split (smoke profiles).
-    pub train_subset: Option<usize>,
-    /// Epochs, batch size, learning rate.
-    pub training: TrainingConfig,
-}
-
-impl RunSettings {
-    /// Settings for `variant` with the study's defaults (its default backend: fused where the
-    /// variant has it).
-    pub fn new(variant: Variant, latent_dim: usize, dataset: DatasetName, seed: u64) -> Self {
-        Self {
-            backend: Backend::default_for(&variant),
-            variant,
-            latent_dim,
-            exclude_digit: None,
-            dataset: dataset.to_string(),
-            seed,
-            train_subset: None,
-            training: TrainingConfig::default(),
-        }
-    }
-
-    /// Checks every field, naming the one that is wrong.
-    pub fn validate(&self) -> Result<()> {
-        self.variant.validate().map_err(anyhow::Error::msg)?;
-        if !self.backend.supports(&self.variant) {
-            bail!(
-                "backend: `{}` does not implement variant `{}` (use `autograd`)",
-                self.backend,
-                self.variant.name
-            );
-        }
-        if self.latent_dim == 0 || self.latent_dim > 512 {
-            bail!("latent: must be between 1 and 512, got {}", self.latent_dim);
-        }
-        if let Some(d) = self.exclude_digit {
-            if d > 9 {
-                bail!("exclude_digit: must be a digit 0-9, got {d}");
-            }
-        }
-        if self.training.epochs == 0 {
-            bail!("epochs: must be at least 1");
-        }
-        if self.training.batch_size == 0 {
-            bail!("batch_size: must be at least 1");
-        }
-        if self.train_subset == Some(0) {
-            bail!("train_subset: must be at least 1");
-        }
-        Ok(())
-    }
-}
 
 /// What a finished run records beside its checkpoint.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -9,10 +9,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::agreement::{ranks, ProbeAccuracies};
-use crate::metrics::Metric;
-use crate::results::{SeedResults, StudyResults, VariantResults};
 use crate::table_name::TableName;
 use ae_eval::stats::{summarize, Summary};
+use ae_results::metrics::Metric;
+use ae_results::study_results::{SeedResults, StudyResults, VariantResults};
 
 /// One column of a table.
 #[derive(Clone, Debug, PartialEq)]
@@ -399,7 +399,7 @@ pub fn reconstruction(results: &StudyResults) -> MetricTable {
             "Mean test BCE (summed over pixels, averaged over images; lower is better) of the \
              latent-{} models. `test_bce` forms the latent as the reference does (sampled for \
              the VAE family); `test_bce_mean_latent` uses the mean instead. {}",
-            results.experiment.general.latent_dim,
+            results.study.general.latent_dim,
             seeds_note(results)
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
@@ -463,10 +463,10 @@ pub fn probe(results: &StudyResults) -> MetricTable {
              one). `random_encoder` is the reference's \"trained from scratch\" row (a random \
              encoder whose BatchNorm runs in training mode while only the linear layer \
              learns); `supervised` trains encoder and linear layer end to end. {}",
-            results.experiment.general.latent_dim,
-            results.experiment.probe.max_epochs,
-            results.experiment.probe.patience,
-            results.experiment.probe.l2_grid.len(),
+            results.study.general.latent_dim,
+            results.study.probe.max_epochs,
+            results.study.probe.patience,
+            results.study.probe.l2_grid.len(),
             seeds_note(results)
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
@@ -540,7 +540,7 @@ pub fn probe_ranking(results: &StudyResults) -> Table {
 
 /// Task 5: anomaly AUC of the anomaly models for the primary held-out digit.
 pub fn anomaly(results: &StudyResults) -> MetricTable {
-    let a = &results.experiment.anomaly;
+    let a = &results.study.anomaly;
     let digit = a.primary_digit();
     MetricTable {
         name: TableName::Anomaly,
@@ -569,7 +569,7 @@ pub fn anomaly(results: &StudyResults) -> MetricTable {
 /// Task 5 for every held-out class: AUC per variant and held-out digit, and the row mean, over
 /// the seeds that hold out every digit.
 pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
-    let anomaly = &results.experiment.anomaly;
+    let anomaly = &results.study.anomaly;
     let digits = anomaly.digits.clone();
     let seeds: Vec<&SeedResults> = results
         .seeds
@@ -607,7 +607,7 @@ pub fn leave_one_class_out(results: &StudyResults) -> MetricTable {
 
 /// Task 4: k-means clustering of the latent codes against the classes.
 pub fn clustering(results: &StudyResults) -> MetricTable {
-    let e = &results.experiment;
+    let e = &results.study;
     MetricTable {
         name: TableName::Clustering,
         title: "Latent clustering".into(),
@@ -648,7 +648,7 @@ pub fn training_time(results: &StudyResults) -> MetricTable {
         title: "Training time".into(),
         caption: format!(
             "Wall time and throughput of each training run on this machine ({} epochs). {}",
-            results.experiment.training.epochs,
+            results.study.training.epochs,
             seeds_note(results)
         ),
         seeds: results.seeds.iter().map(|s| s.seed).collect(),
@@ -704,7 +704,7 @@ pub fn outside_by(x: f64, lo: f64, hi: f64) -> f64 {
 /// it published none): our mean and 95% interval over the seeds, our 95% prediction interval
 /// for one new seed, and how far outside it the published number lies.
 pub fn comparison(results: &StudyResults) -> Table {
-    let study = crate::reference::study(&results.experiment.dataset);
+    let study = crate::reference::study(&results.study.dataset);
     let mut columns = Vec::new();
     for (key, title, decimals) in [
         ("bce", "BCE", 2),
@@ -743,12 +743,12 @@ pub fn comparison(results: &StudyResults) -> Table {
             };
             let bce = results.values(name, Metric::TestBce);
             let acc = results.values(name, Metric::ReferenceProbe);
-            let digit = results.experiment.anomaly.primary_digit();
+            let digit = results.study.anomaly.primary_digit();
             let auc = results.values(name, Metric::PublishedAuc(digit));
             let mut cells = compared(&bce, r.reconstruction_bce, 2);
             cells.extend(compared(&acc, r.probe_accuracy, 4));
             // The published AUCs hold out digit 1.
-            if digit == crate::experiment::REFERENCE_ANOMALOUS_DIGIT {
+            if digit == ae_results::study::REFERENCE_ANOMALOUS_DIGIT {
                 cells.extend(compared(&auc, r.anomaly_auc_old_score, 3));
             } else {
                 cells.extend(vec![Cell::Missing; 5]);
@@ -774,7 +774,7 @@ pub fn comparison(results: &StudyResults) -> Table {
         Some(s) => format!(" Published numbers: {}.", s.source),
         None => format!(
             " The reference published no numbers for `{}`.",
-            results.experiment.dataset
+            results.study.dataset
         ),
     };
     Table {

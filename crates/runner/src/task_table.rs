@@ -1,7 +1,7 @@
 //! The downstream tasks of one variant, described once: the job name, the trained model a
 //! task reads, which variants have it, and its settings. The plan builds each variant's jobs
 //! from [`DOWNSTREAM`], so a new task is one row here, its job module, and its result type in
-//! [`crate::job_result::JobResult`] with the field the loader files it into.
+//! [`ae_results::job_result::JobResult`] with the field the loader files it into.
 
 use ae_models::Capabilities;
 

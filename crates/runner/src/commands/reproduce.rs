@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use ae_results::job_result::FORMAT_VERSION;
+use ae_results::study_results::StudyResults;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
@@ -15,9 +17,8 @@ use crate::executor::Study;
 use crate::experiment::Experiment;
 use crate::lock::StudyLock;
 use crate::metadata::RunMetadata;
-use crate::plan::{Plan, FORMAT_VERSION};
-use crate::results::StudyResults;
-use crate::{figures, findings, report, results, tables};
+use crate::plan::Plan;
+use crate::{figures, findings, loader, report, results_json, tables};
 
 /// Arguments of `bakeoff reproduce`.
 #[derive(clap::Args, Debug)]
@@ -193,7 +194,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         }
     }
 
-    let results = StudyResults::load(&experiment, &full_plan, &cache)?;
+    let results = loader::load(&experiment, &full_plan, &cache)?;
     let report_key = report_key(&full_plan, &results);
     let key_path = out.join(REPORT_KEY_FILE);
     let report_current = std::fs::read_to_string(&key_path).is_ok_and(|k| k == report_key)
@@ -209,7 +210,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             jobs_run,
             results.total_job_seconds(),
         );
-        write_outputs(&results, &metadata, &args.experiment, &out)?;
+        write_outputs(&results, &experiment, &metadata, &args.experiment, &out)?;
         ae_data::fs::write_atomic(&key_path, report_key.as_bytes())
             .with_context(|| format!("writing {}", key_path.display()))?;
         println!("report written: {}", out.join("report.md").display());
@@ -238,6 +239,7 @@ fn slurm_paths(args: &ReproduceArgs, dirs: &StudyDirs) -> Result<StudyPaths> {
 /// Tables, figures, `results.json` and `report.md`, all from the cached results.
 fn write_outputs(
     results: &StudyResults,
+    experiment: &Experiment,
     metadata: &RunMetadata,
     experiment_file: &Path,
     out: &Path,
@@ -252,7 +254,7 @@ fn write_outputs(
     probe_ranking.write(out)?;
     figures::draw_all(results, out)?;
     let findings = findings::check(results);
-    results::write_results_json(results, metadata, &findings, out)?;
+    results_json::write_results_json(results, experiment, metadata, &findings, out)?;
     report::write(
         &report::ReportInput {
             results,

@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use ae_models::bottleneck::LatentMode;
 use ae_models::{Backend, TrainingConfig};
+use ae_results::train::RunSettings;
 use anyhow::Result;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cli::DataArgs;
 use crate::progress::TrainingBar;
-use crate::run::{load_run, train_run, RunSettings};
+use crate::run::{load_run, train_run};
 
 /// Arguments of `bakeoff train`.
 #[derive(clap::Args, Debug)]

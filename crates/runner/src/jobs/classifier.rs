@@ -17,10 +17,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::quality::ClassifierResult;
 use super::JobContext;
 use crate::plan::Job;
 use crate::run::{self, CHECKPOINT_FILE, RECORD_FILE};
+use ae_results::quality::ClassifierResult;
 
 /// Everything that determines the classifier and its result (the job's settings).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

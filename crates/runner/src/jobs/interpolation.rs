@@ -2,22 +2,10 @@
 
 use ae_data::{LabelledImages, IMAGE_SIDE};
 use ae_models::{LatentMode, Model};
+use ae_results::images::Interpolation;
+use ae_results::pixels::Pixels;
 use anyhow::{ensure, Result};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
-
-use crate::pixels::Pixels;
-
-/// Result of an interpolation job.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Interpolation {
-    /// Test image at the start, and its digit.
-    pub from: (usize, u8),
-    /// Test image at the end, and its digit.
-    pub to: (usize, u8),
-    /// The frames, first to last.
-    pub frames: Pixels,
-}
 
 /// Interpolates from test image `from` to `to` in `steps` frames, the latent formed as the
 /// reference does ([`LatentMode::Sampled`]).

@@ -8,35 +8,9 @@ use ae_eval::path::{inner_mean, max_step_fraction, step_lengths};
 use ae_eval::tasks::NUM_CLASSES;
 use ae_models::classifier::Classifier;
 use ae_models::Model;
+use ae_results::quality::{InterpolationQuality, InterpolationQualityJob, PairQuality};
 use anyhow::{ensure, Result};
 use rand::{Rng, RngCore};
-use serde::{Deserialize, Serialize};
-
-use super::quality::InterpolationQuality;
-
-/// One interpolated pair.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PairQuality {
-    /// Test image at the start, and its class.
-    pub from: (usize, u8),
-    /// Test image at the end, and its class.
-    pub to: (usize, u8),
-    /// Mean confidence of the classifier on the inner frames.
-    pub mean_inner_confidence: f64,
-    /// Largest step between consecutive frames over the path's length.
-    pub max_step_fraction: f64,
-}
-
-/// Result of an interpolation-quality job: the summary the tables read, and every pair.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InterpolationQualityJob {
-    /// The means over the pairs (its fields sit at the top level of the JSON, so the file
-    /// also reads as a plain [`InterpolationQuality`]).
-    #[serde(flatten)]
-    pub quality: InterpolationQuality,
-    /// Each pair, in the order drawn.
-    pub per_pair: Vec<PairQuality>,
-}
 
 /// Draws `pairs` pairs of `test` images of different classes from `rng` (the first image
 /// uniformly, the second uniformly among the other classes' images), interpolates each in

@@ -2,26 +2,11 @@
 //! (Adam, early stopping) and the converged one (standardised codes, L-BFGS, L2 chosen on
 //! the validation images).
 
-use ae_eval::tasks::{
-    LogisticProbeConfig, LogisticProbeResult, ProbeConfig, ProbeData, ProbeResult,
-};
+use ae_eval::tasks::{LogisticProbeConfig, ProbeConfig, ProbeData};
 use ae_models::{LatentMode, Model};
+use ae_results::probe::LinearProbe;
 use anyhow::Result;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
-
-/// Result of a linear-probe job.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LinearProbe {
-    /// The reference's protocol with the reference's sampled latent.
-    pub sampled: ProbeResult,
-    /// The reference's protocol with the deterministic mean latent (VAE family only).
-    pub mean_latent: Option<ProbeResult>,
-    /// The converged probe on the sampled latent (eps drawn once per image).
-    pub converged: LogisticProbeResult,
-    /// The converged probe on the mean latent (VAE family only).
-    pub converged_mean_latent: Option<LogisticProbeResult>,
-}
 
 /// Trains the reference probe on `model`'s codes, and for a stochastic latent (the VAE
 /// family) a second one on the means; then the converged probe on the same two kinds of

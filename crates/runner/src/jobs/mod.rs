@@ -9,7 +9,6 @@ pub mod interpolation;
 pub mod interpolation_quality;
 pub mod latent_structure;
 pub mod linear_probe;
-pub mod quality;
 pub mod reconstruction;
 pub mod sample_quality;
 pub mod samples;
@@ -18,12 +17,12 @@ pub mod train;
 use ae_data::{Dataset, LabelledImages};
 use ae_models::classifier::Classifier;
 use ae_models::{Model, TrainingObserver};
+use ae_results::job_result::JobResult;
 use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::experiment::Experiment;
-use crate::job_result::JobResult;
 use crate::plan::{Cache, Job, Plan, Task};
 use crate::run;
 

@@ -2,25 +2,10 @@
 
 use ae_data::{LabelledImages, IMAGE_SIDE};
 use ae_models::Model;
+use ae_results::images::Reconstruction;
+use ae_results::pixels::Pixels;
 use anyhow::Result;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
-
-use crate::pixels::Pixels;
-
-/// Result of a reconstruction job: the eval crate's numbers with the grid stored as
-/// 8-bit images.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Reconstruction {
-    /// Mean test BCE with the reference's sampled latent.
-    pub mean_bce: f64,
-    /// Mean test BCE with the deterministic mean latent (VAE family only).
-    pub mean_bce_mean_latent: Option<f64>,
-    /// The first test images.
-    pub originals: Pixels,
-    /// Their reconstructions.
-    pub reconstructions: Pixels,
-}
 
 /// Reconstructs `test` with `model` (eval mode).
 ///

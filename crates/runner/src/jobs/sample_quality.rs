@@ -7,23 +7,9 @@ use ae_eval::frechet::{frechet_distance, Gaussian};
 use ae_eval::tasks::NUM_CLASSES;
 use ae_models::classifier::Classifier;
 use ae_models::Model;
+use ae_results::quality::{SampleQuality, SampleQualityJob};
 use anyhow::{ensure, Result};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
-
-use super::quality::SampleQuality;
-
-/// Result of a sample-quality job: the summary the tables read, and how many samples the
-/// classifier put in each class.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SampleQualityJob {
-    /// The summary (its fields sit at the top level of the JSON, so the file also reads as a
-    /// plain [`SampleQuality`]).
-    #[serde(flatten)]
-    pub quality: SampleQuality,
-    /// Samples predicted as each class.
-    pub class_counts: Vec<usize>,
-}
 
 /// Decodes `draws` prior draws of `model` and scores them against the `test` images with
 /// `classifier`: the Fréchet distance between their penultimate-layer features, the mean

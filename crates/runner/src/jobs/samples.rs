@@ -2,18 +2,10 @@
 
 use ae_data::IMAGE_SIDE;
 use ae_models::Model;
+use ae_results::images::Samples;
+use ae_results::pixels::Pixels;
 use anyhow::Result;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
-
-use crate::pixels::Pixels;
-
-/// Result of a sampling job.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Samples {
-    /// The decoded samples.
-    pub images: Pixels,
-}
 
 /// Draws `count` samples; an error for a model that cannot sample (the plan never asks).
 pub fn run(model: &dyn Model, count: usize, rng: &mut dyn RngCore) -> Result<Samples> {

@@ -1,43 +1,23 @@
 //! Training jobs: one variant at one latent size, checkpointed in the checkpoints directory.
 
 use ae_models::TrainingObserver;
+use ae_results::train::{RunSettings, TrainResult};
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
 use super::JobContext;
 use crate::plan::Job;
-use crate::run::{self, RunRecord, RunSettings};
+use crate::run::{self, RunRecord};
 
-/// What the tables need from a finished training run (the full record stays in the run
-/// directory's `record.json`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainResult {
-    /// The run's settings.
-    pub settings: RunSettings,
-    /// Wall time of the training, seconds.
-    pub train_seconds: f64,
-    /// Training images per second over the whole run.
-    pub samples_per_second: f64,
-    /// Images in the training split used.
-    pub train_images: usize,
-    /// Training loss (reconstruction + bottleneck) of the last epoch.
-    pub final_train_loss: f64,
-    /// Validation loss of the last epoch.
-    pub final_validation_loss: f64,
-}
-
-impl TrainResult {
-    /// Summarises a run record.
-    pub fn from_record(record: &RunRecord) -> Self {
-        let last = record.epochs.last();
-        Self {
-            settings: record.settings.clone(),
-            train_seconds: record.train_seconds,
-            samples_per_second: record.samples_per_second,
-            train_images: record.train_images,
-            final_train_loss: last.map_or(f64::NAN, |e| e.train.total()),
-            final_validation_loss: last.map_or(f64::NAN, |e| e.validation.total()),
-        }
+/// Summarises a run record.
+fn summary(record: &RunRecord) -> TrainResult {
+    let last = record.epochs.last();
+    TrainResult {
+        settings: record.settings.clone(),
+        train_seconds: record.train_seconds,
+        samples_per_second: record.samples_per_second,
+        train_images: record.train_images,
+        final_train_loss: last.map_or(f64::NAN, |e| e.train.total()),
+        final_validation_loss: last.map_or(f64::NAN, |e| e.validation.total()),
     }
 }
 
@@ -54,10 +34,10 @@ pub fn run(
     let dir = ctx.cache.model_dir(job);
     if !ctx.retrain && run::finished(&dir, settings, &ctx.cache.data) {
         let record: RunRecord = run::read_json(&dir.join(run::RECORD_FILE))?;
-        return Ok(TrainResult::from_record(&record));
+        return Ok(summary(&record));
     }
     // A stale record must not vouch for the checkpoint that is about to be replaced.
     let _ = std::fs::remove_file(dir.join(run::RECORD_FILE));
     let record = run::train_run(settings, &ctx.data.dataset, &dir, observer)?;
-    Ok(TrainResult::from_record(&record))
+    Ok(summary(&record))
 }

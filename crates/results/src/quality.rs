@@ -1,7 +1,8 @@
 //! What the instrument classifier measures, as the tables, the findings and `results.json`
 //! read it: the classifier itself (one per study), and per seed and variant the quality of
-//! the general model's samples and of its interpolations. The jobs that compute them are
-//! [`super::classifier`], [`super::sample_quality`] and [`super::interpolation_quality`].
+//! the general model's samples and of its interpolations, with the details their jobs store
+//! beside the summaries. The runner's `classifier`, `sample_quality` and
+//! `interpolation_quality` jobs compute them.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,42 @@ pub struct InterpolationQuality {
     pub max_step_fraction: f64,
     /// Pairs interpolated.
     pub pairs: usize,
+}
+
+/// Result of a sample-quality job: the summary the tables read, and how many samples the
+/// classifier put in each class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampleQualityJob {
+    /// The summary (its fields sit at the top level of the JSON, so the file also reads as a
+    /// plain [`SampleQuality`]).
+    #[serde(flatten)]
+    pub quality: SampleQuality,
+    /// Samples predicted as each class.
+    pub class_counts: Vec<usize>,
+}
+
+/// One interpolated pair.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairQuality {
+    /// Test image at the start, and its class.
+    pub from: (usize, u8),
+    /// Test image at the end, and its class.
+    pub to: (usize, u8),
+    /// Mean confidence of the classifier on the inner frames.
+    pub mean_inner_confidence: f64,
+    /// Largest step between consecutive frames over the path's length.
+    pub max_step_fraction: f64,
+}
+
+/// Result of an interpolation-quality job: the summary the tables read, and every pair.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InterpolationQualityJob {
+    /// The means over the pairs (its fields sit at the top level of the JSON, so the file
+    /// also reads as a plain [`InterpolationQuality`]).
+    #[serde(flatten)]
+    pub quality: InterpolationQuality,
+    /// Each pair, in the order drawn.
+    pub per_pair: Vec<PairQuality>,
 }
 
 #[cfg(test)]

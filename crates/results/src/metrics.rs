@@ -2,7 +2,7 @@
 //! compare: each named once here, with where it lives in the results, so that no other module
 //! spells a path into a result.
 
-use crate::results::{SeedResults, VariantResults};
+use crate::study_results::{SeedResults, VariantResults};
 
 /// One per-seed number of a variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
