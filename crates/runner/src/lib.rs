@@ -1,33 +1,25 @@
 //! The runner: the `bakeoff` command line, single training runs, benchmarks, and (in
-//! `reproduce`) the whole study. Models and evaluation live in their own crates; this crate
-//! parses arguments, plans work, reports progress and writes files.
+//! `reproduce`) the whole study. Models and evaluation live in their own crates, the result
+//! types in `ae-results` and the analysis (tables, findings, figures, `results.json`,
+//! `report.md`) in `ae-report`; this crate parses arguments, plans work, runs it, stores the
+//! results and reports progress.
 //!
-//! The study flows one way: [`experiment`] (the TOML file) -> [`plan`] (jobs and cache
-//! keys) -> [`jobs`] (each job's result, one of [`ae_results`]' types, cached as JSON) ->
-//! [`loader`] (the cached results read back) -> [`tables`] (with [`quality_tables`]),
-//! [`figures`], [`findings`], [`results_json`] and [`report`]. The [`executor`] runs the jobs here or on a Slurm cluster; the [`lock`] keeps
-//! two processes from working on one results directory at once.
+//! The study flows one way: [`experiment`] (the TOML file) -> [`plan`] (jobs and cache keys,
+//! the downstream tasks described once in [`task_table`]) -> [`jobs`] (each job's result,
+//! one of [`ae_results`]' types, stored as JSON in the plan's store; training runs in
+//! [`run`]) -> [`loader`] (the stored results read back into an
+//! [`ae_results::study_results::StudyResults`]) -> [`ae_report::write_outputs`]. The
+//! [`executor`] runs the jobs here or on a Slurm cluster; the [`lock`] keeps two processes
+//! from working on one results directory at once; [`progress`] shows how far they are.
 
-pub mod agreement;
 pub mod cli;
 pub mod commands;
-pub mod dead_units;
-pub mod differences;
 pub mod executor;
 pub mod experiment;
-pub mod figures;
-pub mod findings;
 pub mod jobs;
 pub mod loader;
 pub mod lock;
-pub mod metadata;
 pub mod plan;
 pub mod progress;
-pub mod quality_tables;
-pub mod reference;
-pub mod report;
-pub mod results_json;
 pub mod run;
-pub mod table_name;
-pub mod tables;
 pub mod task_table;

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use ae_report::tables::deterministic_table_names;
 use ae_runner::lock::{StudyLock, LOCK_FILE};
-use ae_runner::tables::deterministic_table_names;
 
 const EXPERIMENT: &str = "crates/runner/tests/two_variants.toml";
 /// The classifier, 2 variants x (2 trainings + 6 downstream jobs + interpolation quality +

@@ -10,9 +10,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use ae_report::tables::deterministic_table_names;
 use ae_runner::experiment::Experiment;
 use ae_runner::plan::{Cache, Plan, CHECKPOINTS_DIR};
-use ae_runner::tables::deterministic_table_names;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

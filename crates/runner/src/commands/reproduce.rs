@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use ae_report::metadata::RunMetadata;
 use ae_results::job_result::FORMAT_VERSION;
 use ae_results::study_results::StudyResults;
 use anyhow::{bail, Context, Result};
@@ -15,10 +16,9 @@ use crate::executor::local::{self, LocalOptions};
 use crate::executor::slurm::{self, SlurmOptions, StudyPaths};
 use crate::executor::Study;
 use crate::experiment::Experiment;
+use crate::loader;
 use crate::lock::StudyLock;
-use crate::metadata::RunMetadata;
 use crate::plan::Plan;
-use crate::{figures, findings, loader, report, results_json, tables};
 
 /// Arguments of `bakeoff reproduce`.
 #[derive(clap::Args, Debug)]
@@ -210,7 +210,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             jobs_run,
             results.total_job_seconds(),
         );
-        write_outputs(&results, &experiment, &metadata, &args.experiment, &out)?;
+        ae_report::write_outputs(&results, &experiment, &metadata, &args.experiment, &out)?;
         ae_data::fs::write_atomic(&key_path, report_key.as_bytes())
             .with_context(|| format!("writing {}", key_path.display()))?;
         println!("report written: {}", out.join("report.md").display());
@@ -236,45 +236,12 @@ fn slurm_paths(args: &ReproduceArgs, dirs: &StudyDirs) -> Result<StudyPaths> {
     })
 }
 
-/// Tables, figures, `results.json` and `report.md`, all from the cached results.
-fn write_outputs(
-    results: &StudyResults,
-    experiment: &Experiment,
-    metadata: &RunMetadata,
-    experiment_file: &Path,
-    out: &Path,
-) -> Result<()> {
-    let tables = tables::metric_tables(results);
-    for table in &tables {
-        table.write(out)?;
-    }
-    let comparison = tables::comparison(results);
-    comparison.write(out)?;
-    let probe_ranking = tables::probe_ranking(results);
-    probe_ranking.write(out)?;
-    figures::draw_all(results, out)?;
-    let findings = findings::check(results);
-    results_json::write_results_json(results, experiment, metadata, &findings, out)?;
-    report::write(
-        &report::ReportInput {
-            results,
-            tables: &tables,
-            comparison: &comparison,
-            probe_ranking: &probe_ranking,
-            findings: &findings,
-            metadata,
-            experiment_file: &experiment_file.display().to_string(),
-        },
-        out,
-    )
-}
-
 /// What the report shows: which jobs have results, under which keys, and the differences text.
 fn report_key(plan: &Plan, results: &StudyResults) -> String {
     let mut hasher = Sha256::new();
     hasher.update(FORMAT_VERSION.to_le_bytes());
     // The hand-written explanation of the differences is part of the report too.
-    hasher.update(crate::reference::DIFFERENCES.as_bytes());
+    hasher.update(ae_report::reference::DIFFERENCES.as_bytes());
     for timing in &results.jobs {
         hasher.update(timing.job.as_bytes());
         match (plan.job(&timing.job), timing.seconds) {

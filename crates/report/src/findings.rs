@@ -876,7 +876,7 @@ mod tests {
     /// A study whose only results are the reconstruction BCEs `bce[variant][seed]`.
     fn study(bce: &[(&str, [f64; 3])]) -> StudyResults {
         let bce: Vec<(&str, &[f64])> = bce.iter().map(|(n, x)| (*n, &x[..])).collect();
-        crate::results_json::tests::with_bce(&bce)
+        crate::tests::with_bce(&bce)
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -1092,7 +1092,7 @@ mod tests {
         assert_eq!(protocol_verdict(0, 1, &[]), Verdict::IndicationAgainst);
         assert_eq!(protocol_verdict(0, 0, &[]), Verdict::NotCheckable);
         assert_eq!(protocol_verdict(4, 5, &[]), Verdict::Inconclusive);
-        let results = crate::results_json::tests::with_bce(&[
+        let results = crate::tests::with_bce(&[
             ("shallow", &[120.0]),
             ("stacked", &[100.0]),
             ("vanilla", &[64.0]),

@@ -202,7 +202,7 @@ mod tests {
         // vanilla's published BCE is 63.92; ours 63.5, 64.5, 64 (mean 64, sd 0.5) give
         // 64 ± t(0.975, 2) · 0.5 · sqrt(4/3) = 64 ± 2.484138: inside. shallow's 123.2: ours 110, 111, 112 (mean 111, sd 1) give 111 ± t(0.975, 2)
         // · sqrt(4/3) = 111 ± 4.968275 = [106.031725, 115.968275]; 123.2 lies 7.231725 above.
-        let results = crate::results_json::tests::with_bce(&[
+        let results = crate::tests::with_bce(&[
             ("vanilla", &[63.5, 64.5, 64.0]),
             ("shallow", &[110.0, 111.0, 112.0]),
         ]);

@@ -168,7 +168,7 @@ pub fn report_section(results: &StudyResults, tables: &[MetricTable]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results_json::tests::with_bce;
+    use crate::tests::with_bce;
     use ae_results::quality::{ClassifierResult, InterpolationQuality, SampleQuality};
 
     #[test]

@@ -12,7 +12,7 @@ use ae_results::probe::{LinearProbe, RandomEncoder};
 use ae_results::quality::{ClassifierResult, InterpolationQuality, SampleQuality};
 use ae_results::study_results::{JobTiming, StudyResults, VariantResults};
 use ae_results::train::TrainResult;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::findings::Finding;
@@ -181,7 +181,9 @@ fn variant_json(v: &VariantResults) -> VariantJson {
 }
 
 /// Writes `results.json` into `out`, with `experiment` (the experiment file as resolved) as
-/// its `experiment`.
+/// its `experiment`. The experiment comes in as whatever serialises it (the runner's
+/// `Experiment`): the file records every key of it, variant definitions and task lists
+/// included, while the analysis itself reads only the [`ae_results::study::Study`].
 pub fn write_results_json<E: Serialize>(
     results: &StudyResults,
     experiment: &E,
@@ -210,78 +212,14 @@ pub fn write_results_json<E: Serialize>(
         findings,
         jobs: &results.jobs,
     };
-    crate::run::write_json(&out.join("results.json"), &json)
+    let path = out.join("results.json");
+    ae_data::fs::write_atomic(&path, &serde_json::to_vec_pretty(&json)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use ae_results::images::Reconstruction;
-    use ae_results::pixels::Pixels;
-    use ae_results::study::{
-        AnomalySection, EvaluationSection, GeneralSection, ProbeSection, QualitySection, Study,
-        TrainingSection,
-    };
-    use ae_results::study_results::SeedResults;
-
-    /// A study of seeds 1, 2, ... whose only results are the reconstruction BCEs
-    /// `bce[variant][seed]`.
-    pub(crate) fn with_bce(bce: &[(&str, &[f64])]) -> StudyResults {
-        let n = bce[0].1.len();
-        let variants: Vec<String> = bce.iter().map(|(n, _)| n.to_string()).collect();
-        // The reference's settings, one epoch.
-        let study = Study {
-            name: String::new(),
-            dataset: "mnist".into(),
-            seeds: (1..=n as u64).collect(),
-            samplers: variants
-                .iter()
-                .filter(|v| {
-                    ae_models::variants::by_name(v).is_ok_and(|x| x.capabilities().can_sample)
-                })
-                .cloned()
-                .collect(),
-            training: TrainingSection {
-                epochs: 1,
-                batch_size: 256,
-                learning_rate: 1e-3,
-                train_subset: None,
-                backend: None,
-            },
-            general: GeneralSection::reference(),
-            anomaly: AnomalySection::reference(),
-            evaluation: EvaluationSection::default(),
-            probe: ProbeSection::default(),
-            quality: QualitySection::default(),
-        };
-        let seeds = (0..n)
-            .map(|s| SeedResults {
-                seed: s as u64 + 1,
-                variants: bce
-                    .iter()
-                    .map(|(name, values)| VariantResults {
-                        variant: name.to_string(),
-                        reconstruction: Some(Reconstruction {
-                            mean_bce: values[s],
-                            mean_bce_mean_latent: None,
-                            originals: Pixels::from_unit(&[], 32),
-                            reconstructions: Pixels::from_unit(&[], 32),
-                        }),
-                        ..VariantResults::default()
-                    })
-                    .collect(),
-                random_encoder: None,
-                supervised: None,
-            })
-            .collect();
-        StudyResults {
-            study,
-            variants,
-            seeds,
-            jobs: Vec::new(),
-            classifier: None,
-        }
-    }
 
     #[test]
     fn roc_corners_are_the_curves_corners_rounded() {

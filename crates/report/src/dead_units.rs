@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn the_study_groups_the_seeds_by_dead_units_and_places_the_published_bce() {
-        let mut results = crate::results_json::tests::with_bce(&[
+        let mut results = crate::tests::with_bce(&[
             ("shallow", &[100.0, 104.0, 101.0, 110.0]),
             ("vanilla", &[64.0, 64.0, 64.0, 64.0]),
         ]);
