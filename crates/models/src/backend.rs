@@ -1,4 +1,4 @@
-//! The backends behind the model interface, and building a variant's model in one of them.
+//! Choosing a backend for a variant, and building the variant's model in it.
 //!
 //! `fused` is the hand-written engine ([`crate::Autoencoder`]): fast, for the variants it
 //! implements. `autograd` is candle-nn with automatic differentiation: every variant, the
@@ -7,42 +7,18 @@
 //! initial weights and every random number from the caller's seeded RNG, in the same order
 //! where both implement a variant.
 
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
-use crate::autoencoder::Autoencoder;
 use crate::autograd::AutogradModel;
-use crate::bottleneck::BottleneckKind;
-use crate::model::{ModelError, TrainableModel};
+use crate::fused::autoencoder::Autoencoder;
+use crate::latent::BottleneckKind;
+use crate::model::{Backend, ModelError, TrainableModel};
 use crate::variant::Variant;
 
-/// Which implementation computes a model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Backend {
-    /// The hand-written engine with fused forward and backward passes.
-    Fused,
-    /// candle-nn with automatic differentiation.
-    Autograd,
-}
-
 impl Backend {
-    /// Every backend, in the order `--help` lists them.
-    pub const ALL: [Backend; 2] = [Backend::Fused, Backend::Autograd];
-
-    /// The name used on the command line, in experiment files and cache keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Fused => "fused",
-            Self::Autograd => "autograd",
-        }
-    }
-
     /// Whether this backend implements `variant`: the autograd backend every variant built
     /// from parts and every registered family, the fused engine the variants built from
     /// parts it has.
@@ -72,28 +48,6 @@ fn has_fused(variant: &Variant) -> bool {
         | BottleneckKind::Sparse { .. }
         | BottleneckKind::Variational { .. }
         | BottleneckKind::VectorQuantized { .. } => true,
-    }
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// An unknown backend name.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown backend `{0}`; known backends: fused, autograd")]
-pub struct UnknownBackend(pub String);
-
-impl FromStr for Backend {
-    type Err = UnknownBackend;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|b| b.name() == s)
-            .ok_or_else(|| UnknownBackend(s.to_string()))
     }
 }
 

@@ -1,12 +1,10 @@
 //! Checkpoints: a model's tensors as safetensors (via candle), written atomically, under
-//! the same keys in either backend.
+//! the same keys in either backend; each backend saves and loads its own models with these.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-
-use crate::autoencoder::Autoencoder;
 
 /// Why a checkpoint could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -50,18 +48,6 @@ pub(crate) fn io_error(path: &Path, e: impl std::fmt::Display) -> CheckpointErro
     }
 }
 
-/// Saves every tensor of `model` to `path` (keys like `encoder.0.linear.weight`,
-/// `encoder.0.bn.running_mean`), through a temporary file and a rename.
-pub fn save(model: &Autoencoder, path: &Path) -> Result<(), CheckpointError> {
-    let mut tensors = HashMap::new();
-    for t in model.named_tensors() {
-        let tensor = Tensor::from_slice(t.values, t.shape.as_slice(), &Device::Cpu)
-            .map_err(|e| io_error(path, e))?;
-        tensors.insert(t.name, tensor);
-    }
-    write_tensors(&tensors, path)
-}
-
 /// Writes named tensors to a safetensors file at `path`, through a temporary file and a
 /// rename, creating the directory if needed.
 pub fn write_tensors(
@@ -101,17 +87,4 @@ pub fn tensor<'a>(
         });
     }
     Ok(tensor)
-}
-
-/// Loads the tensors of `path` into `model`, which must have been built for the same
-/// variant and latent size.
-pub fn load_into(model: &mut Autoencoder, path: &Path) -> Result<(), CheckpointError> {
-    let tensors = read_tensors(path)?;
-    for t in model.named_tensors_mut() {
-        *t.values = tensor(&tensors, &t.name, &t.shape, path)?
-            .flatten_all()
-            .and_then(|f| f.to_vec1::<f32>())
-            .map_err(|e| io_error(path, e))?;
-    }
-    Ok(())
 }

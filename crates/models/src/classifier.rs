@@ -13,11 +13,11 @@ use candle_core::{Device, Tensor};
 use rand::RngCore;
 
 use crate::checkpoint::{self, io_error, CheckpointError};
-use crate::layers::{Block, Linear};
-use crate::layout::{column_chunks, to_columns, to_rows};
-use crate::network::Network;
-use crate::optim::{Adam, AdamConfig};
-use crate::param::{NamedTensor, NamedTensorMut, Param};
+use crate::fused::layers::{Block, Linear};
+use crate::fused::network::Network;
+use crate::kernels::layout::{column_chunks, to_columns, to_rows};
+use crate::kernels::optim::{Adam, AdamConfig};
+use crate::kernels::param::{NamedTensor, NamedTensorMut, Param};
 
 /// SPEC's dense encoder on its own (`input -> w1 -> w2 -> out`, hidden blocks
 /// `Linear(no bias) -> BatchNorm -> ReLU`), drawn from the RNG exactly as an autoencoder's

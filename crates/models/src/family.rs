@@ -2,51 +2,12 @@
 //! the registry ([`Family`]: name, capabilities, settings, builder) and what a variant says
 //! to choose one ([`FamilySpec`]: the family's name and its settings, as data).
 
-use std::collections::BTreeMap;
-
 use candle_core::Device;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 
-use crate::model::{Capabilities, ModelError, TrainableModel};
-use crate::variant::Variant;
-
-/// Everything a family module uses, in one import.
-pub mod prelude {
-    pub use candle_core::{Device, Tensor};
-    pub use candle_nn::ModuleT;
-    pub use rand::RngCore;
-
-    pub use crate::autograd::parts::{FamilyModel, Objective, OneAdam, ParamGroup, Parts};
-    pub use crate::family::{Family, Setting};
-    pub use crate::model::{Capabilities, LossTerms, ModelError, TrainableModel};
-    pub use crate::training::TrainingConfig;
-    pub use crate::variant::Variant;
-
-    /// A result whose error is a [`ModelError`] unless said otherwise.
-    pub type Result<T, E = ModelError> = std::result::Result<T, E>;
-}
-
-/// Which family builds a variant, with the family's settings; serialised with the variant.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FamilySpec {
-    /// The family's registered name.
-    pub name: String,
-    /// Its settings by name (every one the family declares, no other).
-    #[serde(default)]
-    pub settings: BTreeMap<String, f64>,
-}
-
-impl FamilySpec {
-    /// The family `name` with `settings`.
-    pub fn new(name: &str, settings: &[(&str, f64)]) -> Self {
-        Self {
-            name: name.to_string(),
-            settings: settings.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
-        }
-    }
-}
+use crate::latent::Capabilities;
+use crate::model::{ModelError, TrainableModel};
+use crate::variant::{FamilySpec, Variant};
 
 /// One setting a family reads from its variant.
 #[derive(Debug)]
@@ -120,6 +81,19 @@ impl Family {
             )),
             None => Ok(()),
         }
+    }
+}
+
+impl Variant {
+    /// The value of its family's setting `name`.
+    pub fn setting(&self, name: &str) -> Result<f64, ModelError> {
+        self.family
+            .as_ref()
+            .and_then(|spec| spec.settings.get(name).copied())
+            .ok_or_else(|| ModelError::MissingSetting {
+                variant: self.name.clone(),
+                setting: name.to_string(),
+            })
     }
 }
 

@@ -1,49 +1,51 @@
-//! The bakeoff's models: encoders, decoders, bottlenecks, the variants, one model interface
-//! ([`Model`], [`TrainableModel`]) and two backends behind it.
+//! The bakeoff's models: one model interface ([`Model`], [`TrainableModel`]), the variants
+//! and families that describe the contestants, and two backends behind the interface.
 //!
-//! The `fused` backend ([`Autoencoder`]) is a training engine with hand-written forward and
-//! backward passes on the `gemm` kernels: what candle's autograd would do for these fully
-//! connected networks, without a graph; each block keeps what its backward pass needs,
-//! buffers are reused between steps, and Adam updates weights in place. The `autograd`
-//! backend ([`autograd::AutogradModel`]) is candle-nn with automatic differentiation and
-//! implements every variant from its description. `tests/fused_equals_autograd.rs` checks
-//! that the two agree on losses, gradients, BatchNorm statistics and Adam updates. Families
-//! of autoencoders with new mechanisms ([`family`]: contractive, tied weights, adversarial,
-//! Wasserstein, k-sparse) are one module each in [`variants`], written for the autograd
-//! backend on the shared pieces of [`autograd::parts`].
+//! The crate is layered; each layer uses only those below it:
+//!
+//! 1. **The interface** (this folder's files): descriptions as data ([`variant`],
+//!    [`latent`], [`architecture`], [`config`]), the model traits ([`model`]), checkpoint
+//!    files ([`checkpoint`]), what a family declares ([`family`]), the training loop
+//!    ([`training`]) and, on top, the registry of contestants ([`variants`]) and the backend
+//!    choice ([`backend`]), which builds a variant's model in either backend.
+//! 2. **The backends.** [`fused`] is the hand-written engine (forward and backward passes on
+//!    the kernels, no graph) for the variants built from parts. [`autograd`] is candle with
+//!    automatic differentiation: every variant built from parts, and the [`families`] (one
+//!    module each, new mechanisms on `autograd::parts`). The autograd backend computes with
+//!    the fused engine's kernels only through its custom operations, [`autograd::ops`]: the
+//!    one declared bridge, each op tested against the candle operations it replaces.
+//! 3. **The kernels** ([`kernels`]): vectorised loops, matrix products, the BCE loss, Adam
+//!    and the random draws both backends share, so that they draw the same numbers.
+//!
+//! `tests/fused_equals_autograd.rs` checks that the two backends agree on losses, gradients,
+//! BatchNorm statistics and Adam updates. The reference classifier ([`classifier`]), an
+//! instrument rather than a contestant, is built on the fused engine.
 
-pub mod autoencoder;
+pub mod architecture;
 pub mod autograd;
 pub mod backend;
-pub mod bottleneck;
 pub mod checkpoint;
 pub mod classifier;
+pub mod config;
+pub mod families;
 pub mod family;
-mod fused;
-pub mod layers;
-pub mod layout;
-pub mod loss;
-mod matmul;
+pub mod fused;
+pub mod kernels;
+pub mod latent;
 pub mod model;
-pub mod network;
-pub mod noise;
-pub mod optim;
-pub mod param;
-mod simd;
 pub mod training;
 pub mod variant;
 pub mod variants;
-pub mod widths;
 
 /// Version of the training engine's arithmetic. A checkpoint records the version that trained
 /// it, and runs of another version are trained again rather than reused: 2 is the column-layout
 /// engine, whose sums run in another order and whose input noise is drawn by Box-Muller.
 pub const ENGINE_VERSION: u32 = 2;
 
-pub use autoencoder::{Autoencoder, Losses};
-pub use backend::Backend;
-pub use bottleneck::{BottleneckKind, LatentMode};
-pub use family::{Family, FamilySpec};
-pub use model::{Capabilities, LossTerms, Model, ModelError, TrainableModel};
-pub use training::{train, EpochRecord, TrainError, TrainingConfig, TrainingObserver};
-pub use variant::{NetworkKind, Schedule, Variant};
+pub use config::TrainingConfig;
+pub use family::Family;
+pub use fused::Autoencoder;
+pub use latent::{BottleneckKind, Capabilities, LatentMode};
+pub use model::{Backend, LossTerms, Losses, Model, ModelError, TrainableModel};
+pub use training::{train, EpochRecord, TrainError, TrainingObserver};
+pub use variant::{FamilySpec, NetworkKind, Schedule, Variant};

@@ -6,45 +6,81 @@
 //! the model. Capabilities (can it sample, is its latent stochastic) are decided once, in
 //! [`Capabilities`].
 
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::autoencoder::{Losses, INFERENCE_CHUNK};
-use crate::backend::Backend;
-use crate::bottleneck::LatentMode;
 use crate::checkpoint::CheckpointError;
-use crate::loss::{bce_per_image, sigmoid};
-use crate::training::TrainingConfig;
+use crate::config::TrainingConfig;
+use crate::kernels::loss::{bce_per_image, sigmoid};
+use crate::latent::{Capabilities, LatentMode};
 use crate::variant::Variant;
 
-/// What a model can do beyond encoding and decoding, decided once from its description.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Capabilities {
-    /// It can draw latent codes from a prior ([`Model::sample_latents`] returns `Some`).
-    pub can_sample: bool,
-    /// Its latent code is drawn afresh on every call in [`LatentMode::Sampled`] (the VAE
-    /// family); [`LatentMode::Mean`] then gives a different, deterministic code.
-    pub stochastic_latent: bool,
+/// Which implementation computes a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// The hand-written engine with fused forward and backward passes.
+    Fused,
+    /// candle-nn with automatic differentiation.
+    Autograd,
 }
 
-impl Capabilities {
-    /// Encodes and decodes only: no prior, a deterministic latent.
-    pub const NONE: Self = Self {
-        can_sample: false,
-        stochastic_latent: false,
-    };
+impl Backend {
+    /// Every backend, in the order `--help` lists them.
+    pub const ALL: [Backend; 2] = [Backend::Fused, Backend::Autograd];
 
-    /// Samples from a prior; a deterministic latent.
-    pub const SAMPLES: Self = Self {
-        can_sample: true,
-        stochastic_latent: false,
-    };
+    /// The name used on the command line, in experiment files and cache keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fused => "fused",
+            Self::Autograd => "autograd",
+        }
+    }
+}
 
-    /// Whether latent codes formed in `mode` differ between calls.
-    pub fn is_stochastic(&self, mode: LatentMode) -> bool {
-        self.stochastic_latent && mode == LatentMode::Sampled
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown backend name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown backend `{0}`; known backends: fused, autograd")]
+pub struct UnknownBackend(pub String);
+
+impl FromStr for Backend {
+    type Err = UnknownBackend;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| UnknownBackend(s.to_string()))
+    }
+}
+
+/// Rows per chunk on the inference paths: large enough for efficient matrix products,
+/// small enough to keep memory flat whatever the data size.
+pub const INFERENCE_CHUNK: usize = 2048;
+
+/// The two parts of the training objective, each averaged over the batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Losses {
+    /// BCE summed over pixels, averaged over images.
+    pub recon: f64,
+    /// The bottleneck's loss.
+    pub bottleneck: f64,
+}
+
+impl Losses {
+    /// `recon + bottleneck`.
+    pub fn total(&self) -> f64 {
+        self.recon + self.bottleneck
     }
 }
 

@@ -1,12 +1,11 @@
 //! A bakeoff variant as data: a name plus network kind, bottleneck, schedule, input noise
 //! and, outside the study's nine, the autoencoder family that builds it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::bottleneck::BottleneckKind;
-use crate::family::{Family, FamilySpec};
-use crate::model::{Capabilities, ModelError};
-use crate::variants;
+use crate::latent::BottleneckKind;
 
 /// Which encoder/decoder pair a variant uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,18 +53,6 @@ pub struct Variant {
 }
 
 impl Variant {
-    /// What its models can do (the same in every backend): its family's, or its
-    /// bottleneck's. An unregistered family, which [`Variant::validate`] rejects, can do
-    /// nothing beyond encoding and decoding.
-    pub fn capabilities(&self) -> Capabilities {
-        match &self.family {
-            None => self.bottleneck.capabilities(),
-            Some(spec) => {
-                variants::family(&spec.name).map_or(Capabilities::NONE, |f| f.capabilities)
-            }
-        }
-    }
-
     /// The dense variant `name` built by the family of that name with `settings` (identity
     /// bottleneck, joint schedule, no input noise: the family owns the latent and the
     /// training).
@@ -80,66 +67,25 @@ impl Variant {
             family: Some(FamilySpec::new(name, settings)),
         }
     }
+}
 
-    /// The registered family that builds it, if it names one.
-    pub fn registered_family(&self) -> Option<&'static Family> {
-        variants::family(&self.family.as_ref()?.name)
-    }
+/// Which family builds a variant, with the family's settings; serialised with the variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilySpec {
+    /// The family's registered name.
+    pub name: String,
+    /// Its settings by name (every one the family declares, no other).
+    #[serde(default)]
+    pub settings: BTreeMap<String, f64>,
+}
 
-    /// The value of its family's setting `name`.
-    pub fn setting(&self, name: &str) -> Result<f64, ModelError> {
-        self.family
-            .as_ref()
-            .and_then(|spec| spec.settings.get(name).copied())
-            .ok_or_else(|| ModelError::MissingSetting {
-                variant: self.name.clone(),
-                setting: name.to_string(),
-            })
-    }
-
-    /// Checks the combination is one the engine can train: a registered family with valid
-    /// settings that owns the latent (identity bottleneck, joint schedule), or parts that fit.
-    pub fn validate(&self) -> Result<(), String> {
-        if let Some(spec) = &self.family {
-            let family = variants::family(&spec.name).ok_or_else(|| {
-                format!(
-                    "variant `{}`: unknown family `{}`; known families: {}",
-                    self.name,
-                    spec.name,
-                    variants::families()
-                        .iter()
-                        .map(|f| f.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?;
-            if self.bottleneck != BottleneckKind::Identity || self.schedule != Schedule::Joint {
-                return Err(format!(
-                    "variant `{}`: family `{}` forms its own latent code and trains jointly; \
-                     its bottleneck must be identity and its schedule joint",
-                    self.name, spec.name
-                ));
-            }
-            family
-                .check(spec)
-                .map_err(|e| format!("variant `{}`: {e}", self.name))?;
+impl FamilySpec {
+    /// The family `name` with `settings`.
+    pub fn new(name: &str, settings: &[(&str, f64)]) -> Self {
+        Self {
+            name: name.to_string(),
+            settings: settings.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
         }
-        if self.schedule == Schedule::GreedyLayerwise
-            && (self.network != NetworkKind::Dense || self.bottleneck != BottleneckKind::Identity)
-        {
-            return Err(format!(
-                "variant `{}`: the greedy layer-wise schedule needs a dense network and the identity bottleneck",
-                self.name
-            ));
-        }
-        if let Some(noise) = self.input_noise {
-            if !(noise.is_finite() && noise > 0.0) {
-                return Err(format!(
-                    "variant `{}`: input_noise must be a positive number, got {noise}",
-                    self.name
-                ));
-            }
-        }
-        Ok(())
     }
 }

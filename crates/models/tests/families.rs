@@ -141,7 +141,7 @@ fn capabilities_are_the_familys_and_hold() {
 fn the_readme_shows_the_wasserstein_module_as_it_is() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let module =
-        std::fs::read_to_string(root.join("crates/models/src/variants/wasserstein.rs")).unwrap();
+        std::fs::read_to_string(root.join("crates/models/src/families/wasserstein.rs")).unwrap();
     let shown = module.split("#[cfg(test)]").next().unwrap().trim_end();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     assert!(

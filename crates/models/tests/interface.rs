@@ -4,8 +4,9 @@
 //! error that names it.
 
 use ae_models::autograd::AutogradModel;
-use ae_models::optim::{Adam, AdamConfig};
-use ae_models::training::{epochs_per_stage, Silent};
+use ae_models::config::epochs_per_stage;
+use ae_models::kernels::optim::{Adam, AdamConfig};
+use ae_models::training::Silent;
 use ae_models::{
     backend, training, variants, Autoencoder, Backend, LatentMode, Losses, Model, TrainingConfig,
 };

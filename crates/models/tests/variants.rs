@@ -1,8 +1,9 @@
 //! The variants as SPEC tabulates them: widths, parameter counts, freezing, determinism,
 //! checkpoints.
 
-use ae_models::optim::{Adam, AdamConfig};
-use ae_models::{checkpoint, training, variants, Autoencoder, LatentMode, Model, TrainingConfig};
+use ae_models::fused::checkpoint;
+use ae_models::kernels::optim::{Adam, AdamConfig};
+use ae_models::{training, variants, Autoencoder, LatentMode, Model, TrainingConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -11,7 +12,7 @@ fn build(name: &str, latent: usize, seed: u64) -> Autoencoder {
     Autoencoder::new(&variants::by_name(name).unwrap(), latent, 1024, &mut rng)
 }
 
-fn widths(net: &ae_models::network::Network) -> Vec<usize> {
+fn widths(net: &ae_models::fused::network::Network) -> Vec<usize> {
     let mut w = vec![net.blocks[0].in_dim()];
     w.extend(net.blocks.iter().map(|b| b.out_dim()));
     w

@@ -13,8 +13,8 @@
 //! same reconstructions, so the two curves differ only in the score.
 
 use ae_data::LabelledImages;
-use ae_models::autoencoder::INFERENCE_CHUNK;
-use ae_models::loss::{bce_per_image, sigmoid};
+use ae_models::kernels::loss::{bce_per_image, sigmoid};
+use ae_models::model::INFERENCE_CHUNK;
 use ae_models::{LatentMode, Model};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

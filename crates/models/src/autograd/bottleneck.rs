@@ -7,7 +7,8 @@ use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::network::uniform_var;
-use crate::bottleneck::{codebook_prior, standard_normal_prior, BottleneckKind, LatentMode};
+use crate::kernels::noise::{codebook_prior, standard_normal_prior};
+use crate::latent::{BottleneckKind, LatentMode};
 
 /// Checkpoint key of vq's codebooks, `[latent_dim, num_codes]`.
 pub const CODEBOOK_KEY: &str = "bottleneck.embeddings";

@@ -8,8 +8,8 @@
 //! prior samples come from the caller's seeded RNG, drawn in the fused engine's order.
 
 pub mod bottleneck;
-pub mod fast;
 pub mod network;
+pub mod ops;
 pub mod parts;
 
 use std::collections::HashMap;
@@ -21,15 +21,16 @@ use candle_nn::{ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
 use self::bottleneck::TensorBottleneck;
-use self::fast::Adam;
 use self::network::{decoder_spec, encoder_spec, Network};
-use crate::autoencoder::{Losses, INFERENCE_CHUNK};
-use crate::backend::Backend;
-use crate::bottleneck::LatentMode;
+use self::ops::Adam;
 use crate::checkpoint::CheckpointError;
-use crate::model::{check_rows, Capabilities, LossTerms, Model, ModelError, TrainableModel};
-use crate::noise;
-use crate::training::{stage_of_epoch, TrainingConfig};
+use crate::config::{stage_of_epoch, TrainingConfig};
+use crate::kernels::noise;
+use crate::latent::Capabilities;
+use crate::latent::LatentMode;
+use crate::model::Backend;
+use crate::model::{check_rows, LossTerms, Model, ModelError, TrainableModel};
+use crate::model::{Losses, INFERENCE_CHUNK};
 use crate::variant::{Schedule, Variant};
 
 /// The device the autograd backend computes on: the first CUDA device when built with the
@@ -179,7 +180,7 @@ impl AutogradModel {
         let logits = self
             .decoder
             .forward_range(&z, blocks.decoder, true, &decoder_trainable)?;
-        let recon = fast::bce_mean(&logits, &target)?;
+        let recon = ops::bce_mean(&logits, &target)?;
         let mut terms = LossTerms {
             recon: scalar(&recon)?,
             ..LossTerms::default()

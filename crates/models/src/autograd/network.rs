@@ -10,10 +10,10 @@ use candle_core::{Device, Result, Tensor, Var};
 use candle_nn::{BatchNorm, BatchNormConfig, Linear, ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
-use crate::layers::{BN_EPS, BN_MOMENTUM};
-use crate::param::Param;
+use crate::architecture::dense_widths;
+use crate::architecture::{BN_EPS, BN_MOMENTUM};
+use crate::kernels::noise;
 use crate::variant::NetworkKind;
-use crate::widths::dense_widths;
 
 /// The shape of one block: `Linear -> [BatchNorm] -> [ReLU]`, or a convolution (with bias)
 /// `-> [ReLU]` on the block's flat input read as square images.
@@ -143,7 +143,7 @@ pub fn uniform_var(
     device: &Device,
     rng: &mut dyn RngCore,
 ) -> Result<Tensor> {
-    let values = Param::uniform(shape.to_vec(), bound, rng).value;
+    let values = noise::uniform(shape.iter().product(), bound, rng);
     let var = Var::from_tensor(&Tensor::from_vec(values, shape, device)?)?;
     let tensor = var.as_tensor().clone();
     varmap
@@ -248,11 +248,11 @@ impl Block {
         })
     }
 
-    /// The linear map `x·Wᵀ + b` as one graph node ([`super::fast::linear`]), or the block's
+    /// The linear map `x·Wᵀ + b` as one graph node ([`super::ops::linear`]), or the block's
     /// convolution on `x`'s rows read as `[channels, side, side]` images, flattened again.
     fn affine(&self, x: &Tensor) -> Result<Tensor> {
         let Some(c) = self.conv else {
-            return super::fast::linear(x, self.linear.weight(), self.linear.bias());
+            return super::ops::linear(x, self.linear.weight(), self.linear.bias());
         };
         let n = x.dim(0)?;
         let images = x.reshape((n, c.in_channels, c.side, c.side))?;
@@ -305,7 +305,7 @@ impl ModuleT for Block {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let mut h = self.affine(x)?;
         if let (Some(bn), true, true) = (&self.batch_norm, train, self.relu) {
-            return super::fast::batch_norm_relu(&h, bn, BN_EPS, BN_MOMENTUM);
+            return super::ops::batch_norm_relu(&h, bn, BN_EPS, BN_MOMENTUM);
         }
         if let Some(bn) = &self.batch_norm {
             h = bn.forward_t(&h, train)?;

@@ -12,16 +12,19 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
-use super::fast::Adam;
 use super::network::{decoder_spec, encoder_spec, BlockSpec, Network};
+use super::ops::Adam;
 use super::scalar;
-use crate::autoencoder::{Losses, INFERENCE_CHUNK};
-use crate::backend::Backend;
-use crate::bottleneck::{standard_normal_prior, LatentMode};
 use crate::checkpoint::{self, io_error, CheckpointError};
-use crate::model::{check_rows, Capabilities, LossTerms, Model, ModelError, TrainableModel};
-use crate::noise;
-use crate::training::TrainingConfig;
+use crate::config::TrainingConfig;
+use crate::family::Family;
+use crate::kernels::noise;
+use crate::kernels::noise::standard_normal_prior;
+use crate::latent::Capabilities;
+use crate::latent::LatentMode;
+use crate::model::Backend;
+use crate::model::{check_rows, LossTerms, Model, ModelError, TrainableModel};
+use crate::model::{Losses, INFERENCE_CHUNK};
 use crate::variant::Variant;
 
 /// Builds a decoder from its block specs, given the encoder, the var map, a builder under
@@ -39,6 +42,8 @@ pub type DecoderBuilder<'a> = &'a dyn Fn(
 pub struct Parts {
     /// The variant built.
     pub variant: Variant,
+    /// What its family's models can do (the family declares it).
+    pub capabilities: Capabilities,
     /// Size of the latent code (and of the encoder's output).
     pub latent_dim: usize,
     /// Pixels per image.
@@ -57,6 +62,7 @@ impl Parts {
     /// The variant's encoder and decoder, weights drawn from `rng` in order (encoder blocks,
     /// then decoder blocks) with PyTorch's initialisation.
     pub fn new(
+        family: &Family,
         variant: &Variant,
         latent_dim: usize,
         input_dim: usize,
@@ -66,11 +72,12 @@ impl Parts {
         let encoder = encoder_spec(variant.network, input_dim, latent_dim);
         let decoder = decoder_spec(variant.network, latent_dim, input_dim);
         let dims = (latent_dim, input_dim);
-        Self::with_specs(variant, dims, device, rng, &encoder, &decoder)
+        Self::with_specs(family, variant, dims, device, rng, &encoder, &decoder)
     }
 
     /// As [`Parts::new`], with the decoder built by `decoder`.
     pub fn with_decoder(
+        family: &Family,
         variant: &Variant,
         latent_dim: usize,
         input_dim: usize,
@@ -84,6 +91,7 @@ impl Parts {
             &decoder_spec(variant.network, latent_dim, input_dim)[..],
         );
         Self::build(
+            family,
             variant,
             (latent_dim, input_dim),
             device,
@@ -96,6 +104,7 @@ impl Parts {
     /// A family's own encoder and decoder blocks (`input_dim -> latent_dim -> input_dim`,
     /// the decoder's output is logits), weights drawn from `rng` in order.
     pub fn with_specs(
+        family: &Family,
         variant: &Variant,
         dims: (usize, usize),
         device: &Device,
@@ -104,12 +113,21 @@ impl Parts {
         decoder: &[BlockSpec],
     ) -> Result<Self, ModelError> {
         let plain: DecoderBuilder = &|spec, _, varmap, vb, rng| Network::new(spec, varmap, vb, rng);
-        Self::build(variant, dims, device, rng, (encoder, decoder), plain)
+        Self::build(
+            family,
+            variant,
+            dims,
+            device,
+            rng,
+            (encoder, decoder),
+            plain,
+        )
     }
 
     /// The encoder of `specs.0` and the decoder of `specs.1`, built by `decoder`, in a fresh
     /// var map.
     fn build(
+        family: &Family,
         variant: &Variant,
         (latent_dim, input_dim): (usize, usize),
         device: &Device,
@@ -123,6 +141,7 @@ impl Parts {
         let decoder = decoder(specs.1, &encoder, &varmap, vb.pp("decoder"), rng)?;
         Ok(Self {
             variant: variant.clone(),
+            capabilities: family.capabilities,
             latent_dim,
             input_dim,
             device: device.clone(),
@@ -184,7 +203,7 @@ impl Parts {
     /// Reconstruction BCE of decoder `logits` against `target`: summed over pixels,
     /// averaged over the batch.
     pub fn reconstruction(&self, logits: &Tensor, target: &Tensor) -> Result<Tensor, ModelError> {
-        Ok(super::fast::bce_mean(logits, target)?)
+        Ok(super::ops::bce_mean(logits, target)?)
     }
 
     /// `n` draws from the prior N(0, I) over the latent space, `[n, latent_dim]`.
@@ -407,8 +426,7 @@ pub trait FamilyModel: Send + std::fmt::Debug {
         rng: &mut dyn RngCore,
     ) -> Result<Option<Vec<f32>>, ModelError> {
         let p = self.parts();
-        Ok(p.variant
-            .capabilities()
+        Ok(p.capabilities
             .can_sample
             .then(|| standard_normal_prior(n, p.latent_dim, rng)))
     }
@@ -436,7 +454,7 @@ impl<F: FamilyModel> Model for F {
     }
 
     fn capabilities(&self) -> Capabilities {
-        self.parts().variant.capabilities()
+        self.parts().capabilities
     }
 
     fn network_param_count(&self) -> usize {

@@ -1,6 +1,6 @@
 //! The `beta_vae_loose` variant: dense beta-VAE with beta = 0.5.
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense beta-VAE with beta = 0.5.

@@ -1,6 +1,6 @@
 //! The `beta_vae_strict` variant: dense beta-VAE with beta = 2.
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense beta-VAE with beta = 2.

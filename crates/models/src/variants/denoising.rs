@@ -1,6 +1,6 @@
 //! The `denoising` variant: dense, trained on inputs with Gaussian noise (sd 0.5, clipped).
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense, trained on inputs with Gaussian noise (sd 0.5, clipped).

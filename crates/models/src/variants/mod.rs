@@ -2,35 +2,32 @@
 //! families written for the autograd backend.
 //!
 //! To add a variant that recombines existing parts: write `variants/my_variant.rs` with
-//! `pub fn variant() -> Variant`, and add its module name to the `variants:` list below. To
-//! add a new mechanism: write a family module that also declares `pub static FAMILY: Family`
-//! (its capabilities, settings and builder; see `wasserstein.rs`) and add its name to the
-//! `families:` list. Nothing else changes: the CLI, the experiment files and the report pick
-//! it up by name.
+//! `pub fn variant() -> Variant`, and add its module name to the list below. To add a new
+//! mechanism: write a family module under `families/` that also declares
+//! `pub static FAMILY: Family` (its capabilities, settings and builder; see
+//! `families/wasserstein.rs`) and add its name to the list in `families/mod.rs`. Nothing else
+//! changes: the CLI, the experiment files and the report pick it up by name.
 
+use crate::families;
 use crate::family::Family;
-use crate::variant::Variant;
+use crate::latent::{BottleneckKind, Capabilities};
+use crate::variant::{NetworkKind, Schedule, Variant};
 
 macro_rules! registry {
-    (variants: $($variant:ident),* ; families: $($family:ident),* $(,)?) => {
+    ($($variant:ident),* $(,)?) => {
         $(mod $variant;)*
-        $(mod $family;)*
 
         /// Every registered variant: the study's nine in the study's order, then one per
         /// family.
         pub fn all() -> Vec<Variant> {
-            vec![$($variant::variant(),)* $($family::variant()),*]
-        }
-
-        /// Every registered family.
-        pub fn families() -> Vec<&'static Family> {
-            vec![$(&$family::FAMILY),*]
+            let mut all = vec![$($variant::variant()),*];
+            all.extend(families::variants());
+            all
         }
     };
 }
 
 registry!(
-    variants:
     shallow,
     vanilla,
     stacked,
@@ -39,19 +36,81 @@ registry!(
     vae,
     beta_vae_strict,
     beta_vae_loose,
-    vq;
-    families:
-    contractive,
-    tied,
-    adversarial,
-    wasserstein,
-    k_sparse,
-    conv,
+    vq,
 );
+
+/// Every registered family.
+pub fn families() -> Vec<&'static Family> {
+    families::all()
+}
 
 /// The family registered under `name`.
 pub fn family(name: &str) -> Option<&'static Family> {
     families().into_iter().find(|f| f.name == name)
+}
+
+/// What a variant is and may be, which only the registry knows for a family variant.
+impl Variant {
+    /// What its models can do (the same in every backend): its family's, or its
+    /// bottleneck's. An unregistered family, which [`Variant::validate`] rejects, can do
+    /// nothing beyond encoding and decoding.
+    pub fn capabilities(&self) -> Capabilities {
+        match &self.family {
+            None => self.bottleneck.capabilities(),
+            Some(spec) => family(&spec.name).map_or(Capabilities::NONE, |f| f.capabilities),
+        }
+    }
+
+    /// The registered family that builds it, if it names one.
+    pub fn registered_family(&self) -> Option<&'static Family> {
+        family(&self.family.as_ref()?.name)
+    }
+
+    /// Checks the combination is one the engine can train: a registered family with valid
+    /// settings that owns the latent (identity bottleneck, joint schedule), or parts that fit.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(spec) = &self.family {
+            let family = family(&spec.name).ok_or_else(|| {
+                format!(
+                    "variant `{}`: unknown family `{}`; known families: {}",
+                    self.name,
+                    spec.name,
+                    families()
+                        .iter()
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            if self.bottleneck != BottleneckKind::Identity || self.schedule != Schedule::Joint {
+                return Err(format!(
+                    "variant `{}`: family `{}` forms its own latent code and trains jointly; \
+                     its bottleneck must be identity and its schedule joint",
+                    self.name, spec.name
+                ));
+            }
+            family
+                .check(spec)
+                .map_err(|e| format!("variant `{}`: {e}", self.name))?;
+        }
+        if self.schedule == Schedule::GreedyLayerwise
+            && (self.network != NetworkKind::Dense || self.bottleneck != BottleneckKind::Identity)
+        {
+            return Err(format!(
+                "variant `{}`: the greedy layer-wise schedule needs a dense network and the identity bottleneck",
+                self.name
+            ));
+        }
+        if let Some(noise) = self.input_noise {
+            if !(noise.is_finite() && noise > 0.0) {
+                return Err(format!(
+                    "variant `{}`: input_noise must be a positive number, got {noise}",
+                    self.name
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An unknown variant name.
@@ -88,7 +147,7 @@ pub fn names() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bottleneck::BottleneckKind;
+    use crate::latent::BottleneckKind;
     use crate::variant::Schedule;
 
     /// The runner keys cached results on the serialised variant: the study's nine must

@@ -1,6 +1,6 @@
 //! The `shallow` variant: one linear layer each way, identity bottleneck.
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// one linear layer each way, identity bottleneck.

@@ -1,6 +1,6 @@
 //! The `sparse` variant: dense, sigmoid latent with a KL sparsity penalty (p = 0.25, beta = 1).
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense, sigmoid latent with a KL sparsity penalty (p = 0.25, beta = 1).

@@ -1,6 +1,6 @@
 //! The `stacked` variant: dense, trained greedily layer by layer (20/20/20 epochs), identity bottleneck.
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense, trained greedily layer by layer (20/20/20 epochs), identity bottleneck.

@@ -1,6 +1,6 @@
 //! The `vae` variant: dense variational autoencoder (beta = 1).
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense variational autoencoder (beta = 1).

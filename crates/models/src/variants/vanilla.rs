@@ -1,6 +1,6 @@
 //! The `vanilla` variant: dense encoder and decoder, identity bottleneck.
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense encoder and decoder, identity bottleneck.

@@ -1,6 +1,6 @@
 //! The `vq` variant: dense, vector-quantised latent (512 scalar codes per dimension, beta = 1).
 
-use crate::bottleneck::BottleneckKind;
+use crate::latent::BottleneckKind;
 use crate::variant::{NetworkKind, Schedule, Variant};
 
 /// dense, vector-quantised latent (512 scalar codes per dimension, beta = 1).

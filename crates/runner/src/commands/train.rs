@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use ae_models::bottleneck::LatentMode;
+use ae_models::LatentMode;
 use ae_models::{Backend, TrainingConfig};
 use ae_results::train::RunSettings;
 use anyhow::Result;
