@@ -13,6 +13,7 @@
 pub mod agreement;
 pub mod dead_units;
 pub mod differences;
+pub mod field;
 pub mod figures;
 pub mod findings;
 pub mod metadata;
@@ -94,6 +95,11 @@ pub(crate) mod tests {
                 .filter(|v| {
                     ae_models::variants::by_name(v).is_ok_and(|x| x.capabilities().can_sample)
                 })
+                .cloned()
+                .collect(),
+            families: variants
+                .iter()
+                .filter(|v| ae_models::variants::by_name(v).is_ok_and(|x| x.family.is_some()))
                 .cloned()
                 .collect(),
             training: TrainingSection {

@@ -108,6 +108,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
     }
 
     push_findings(&mut out, input);
+    if let Some(field) = crate::field::section(input.results, input.findings) {
+        out.push_str(&field);
+    }
 
     let t = &e.training;
     let _ = writeln!(out, "## Setup\n");

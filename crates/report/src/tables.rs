@@ -632,7 +632,7 @@ pub fn clustering(results: &StudyResults) -> MetricTable {
                 v.latent_anomaly.as_ref().map(|l| l.clustering),
             );
             vec![
-                g.map(|c| c.accuracy),
+                Metric::ClusteringAccuracy.of(v),
                 g.map(|c| c.nmi),
                 a.map(|c| c.accuracy),
                 a.map(|c| c.nmi),

@@ -32,6 +32,8 @@ pub enum Metric {
     LargestStep,
     /// Latent units of the general model that are 0 on every test image.
     DeadUnits,
+    /// Task 4: Hungarian-matched accuracy of k-means on the general model's test codes.
+    ClusteringAccuracy,
 }
 
 impl Metric {
@@ -56,6 +58,7 @@ impl Metric {
                 .as_ref()
                 .map(|q| q.max_step_fraction),
             Self::DeadUnits => v.dead_units.as_ref().map(|d| d.dead as f64),
+            Self::ClusteringAccuracy => v.latent_general.as_ref().map(|l| l.clustering.accuracy),
         }
     }
 

@@ -19,6 +19,10 @@ pub struct Study {
     /// The variants whose model can sample from a prior (the sample-quality findings compare
     /// only these), in table order.
     pub samplers: Vec<String>,
+    /// The variants built by an autoencoder family rather than from the reference's parts
+    /// (the report sets the findings over the nine alone beside those over every
+    /// contestant), in table order.
+    pub families: Vec<String>,
     /// How every autoencoder was trained.
     pub training: TrainingSection,
     /// The general runs.

@@ -391,6 +391,12 @@ impl Experiment {
                 .filter(|v| self.variant(v).is_ok_and(|x| x.capabilities().can_sample))
                 .cloned()
                 .collect(),
+            families: self
+                .variants
+                .iter()
+                .filter(|v| self.variant(v).is_ok_and(|x| x.family.is_some()))
+                .cloned()
+                .collect(),
             training: self.training.clone(),
             general: self.general.clone(),
             anomaly: self.anomaly.clone(),
