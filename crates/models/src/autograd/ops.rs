@@ -191,38 +191,54 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tens
         .apply_op3(&weight, &bias.contiguous()?, Linear)
 }
 
-/// Inputs at least this wide take [`linear_forward`]'s column-layout path.
+/// Inputs at least this wide take [`column_layout_product`]; narrower ones
+/// [`row_major_product`], where the two transposes would cost more than they save.
 const WIDE_INPUT: usize = 512;
 
 /// `x·Wᵀ + b` (`x` `[n, k]` row-major, `W` `[m, k]` with strides `w_strides`, `b` `[m]`),
-/// row-major `[n, m]`. A wide input (the encoder's first layer, `k = 1024`) is transposed to
-/// the fused engine's column layout and multiplied in its fast form, `W·xᵀ`, and the product
-/// transposed back: 1.1 ms against 2.3 ms for `x·Wᵀ` at `n = 256`, `m = 341` on two cores, and
-/// the same bits (each output is the same sum in the same order; a test checks it). The
-/// narrower layers gain nothing from the two transposes.
+/// row-major `[n, m]`, by whichever form is faster for the input's width. Both give the same
+/// bits (a test checks it), so the choice changes no result.
 fn linear_forward(
+    x: &[f32],
+    w: &[f32],
+    w_strides: (usize, usize),
+    b: &[f32],
+    dims: (usize, usize, usize),
+) -> Vec<f32> {
+    if dims.1 < WIDE_INPUT {
+        row_major_product(x, w, w_strides, b, dims)
+    } else {
+        column_layout_product(x, w, w_strides, b, dims)
+    }
+}
+
+/// [`linear_forward`] as `x·Wᵀ` on the row-major activations.
+fn row_major_product(
+    x: &[f32],
+    w: &[f32],
+    (rs, cs): (usize, usize),
+    b: &[f32],
+    (n, k, m): (usize, usize, usize),
+) -> Vec<f32> {
+    let mut out = vec![0f32; n * m];
+    out.chunks_exact_mut(m)
+        .for_each(|row| row.copy_from_slice(b));
+    // x·Wᵀ: Wᵀ's element (p, j) is W's (j, p).
+    matmul_strided(&mut out, x, (k, 1), w, (cs, rs), (n, k, m), true);
+    out
+}
+
+/// [`linear_forward`] in the fused engine's column layout: `x` transposed, `W·xᵀ` (the fast
+/// form, see [`crate::kernels::matmul`]), the product transposed back. For the encoder's
+/// 1024-wide input at `n = 256`, `m = 341` it measured 1.1 ms against 2.3 ms for
+/// [`row_major_product`] on two cores.
+fn column_layout_product(
     x: &[f32],
     w: &[f32],
     w_strides: (usize, usize),
     b: &[f32],
     (n, k, m): (usize, usize, usize),
 ) -> Vec<f32> {
-    if k < WIDE_INPUT {
-        let mut out = vec![0f32; n * m];
-        out.chunks_exact_mut(m)
-            .for_each(|row| row.copy_from_slice(b));
-        // x·Wᵀ: Wᵀ's element (p, j) is W's (j, p).
-        matmul_strided(
-            &mut out,
-            x,
-            (k, 1),
-            w,
-            (w_strides.1, w_strides.0),
-            (n, k, m),
-            true,
-        );
-        return out;
-    }
     let mut columns = Vec::new();
     transpose_into(x, n, k, &mut columns);
     let mut product: Vec<f32> = b.iter().flat_map(|&v| std::iter::repeat_n(v, n)).collect();
@@ -738,13 +754,24 @@ mod tests {
     use super::*;
     use crate::autograd::bce_sum;
 
-    /// The wide-input path gives the narrow path's bits, for a weight stored row-major and
-    /// for a transposed view (a tied decoder's), so switching paths changes no result.
+    fn close(a: &Tensor, b: &Tensor, tol: f32) {
+        let (a, b) = (
+            a.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            b.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        );
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
+        }
+    }
+
+    /// The two forms of [`linear_forward`] give the same bits, for a weight stored row-major
+    /// and for a transposed view (a tied decoder's), so the width threshold changes no result.
     #[test]
-    fn the_wide_input_path_gives_the_row_major_products_bits() {
+    fn both_forms_of_the_linear_product_give_the_same_bits() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let (n, k, m) = (64, WIDE_INPUT + 3, 37);
+        let dims @ (n, k, m) = (64, WIDE_INPUT + 3, 37);
         let mut draw =
             |len: usize| -> Vec<f32> { (0..len).map(|_| rng.random_range(-1.0..1.0)).collect() };
         let (x, w, b) = (draw(n * k), draw(m * k), draw(m));
@@ -756,36 +783,13 @@ mod tests {
                 .for_each(|(p, &v)| w_t[p * m + i] = v);
         }
         for (values, strides) in [(&w, (k, 1)), (&w_t, (1, m))] {
-            let mut expected = vec![0f32; n * m];
-            expected
-                .chunks_exact_mut(m)
-                .for_each(|row| row.copy_from_slice(&b));
-            matmul_strided(
-                &mut expected,
-                &x,
-                (k, 1),
-                values,
-                (strides.1, strides.0),
-                (n, k, m),
-                true,
-            );
-            let got = linear_forward(&x, values, strides, &b, (n, k, m));
-            assert!(got
+            let rows = row_major_product(&x, values, strides, &b, dims);
+            let columns = column_layout_product(&x, values, strides, &b, dims);
+            assert_eq!(rows.len(), n * m);
+            assert!(rows
                 .iter()
-                .zip(&expected)
-                .all(|(g, e)| g.to_bits() == e.to_bits()));
-            assert_eq!(got.len(), n * m);
-        }
-    }
-
-    fn close(a: &Tensor, b: &Tensor, tol: f32) {
-        let (a, b) = (
-            a.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-            b.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-        );
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(&b) {
-            assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
+                .zip(&columns)
+                .all(|(r, c)| r.to_bits() == c.to_bits()));
         }
     }
 

@@ -4,7 +4,8 @@
 //! networks need is `a·b` (the forward pass `W·x`, the weight gradient `dz·xᵀ` with `xᵀ`
 //! copied to rows) or `aᵀ·b` (the input gradient `Wᵀ·dz`): the two forms `gemm` runs
 //! fastest for these shapes. The form `a·bᵀ` measured a third slower; only the autograd
-//! backend, whose activations are row-major, uses it (`x·Wᵀ`, through [`matmul_strided`]).
+//! backend, whose activations are row-major, uses it (`x·Wᵀ`, through [`matmul_strided`]),
+//! and only for its narrower layers: its 1024-wide input is transposed to the fast form.
 
 use gemm::Parallelism;
 
