@@ -42,6 +42,11 @@ pub type Builder = fn(
 pub struct Family {
     /// The name variants choose it by.
     pub name: &'static str,
+    /// The revision of its numerics, from 1: raised by a change that alters what its models
+    /// train to (a checkpoint's bytes), so that its stored jobs are computed anew. From 2 on
+    /// it is part of its jobs' keys (revision 1 leaves the keys of earlier results as they
+    /// were).
+    pub revision: u32,
     /// What its models can do, decided here once.
     pub capabilities: Capabilities,
     /// The settings it reads.
@@ -113,6 +118,7 @@ mod tests {
 
     static TOY: Family = Family {
         name: "toy",
+        revision: 1,
         capabilities: Capabilities {
             can_sample: false,
             stochastic_latent: false,

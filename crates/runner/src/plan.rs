@@ -4,7 +4,8 @@
 //! A job's key is the SHA-256 of everything its result depends on: [`FORMAT_VERSION`] (of
 //! the results' format), the
 //! engine's [`ae_models::ENGINE_VERSION`], its name (which also seeds its randomness), the
-//! study's seed and evaluation data, its own settings, and the keys of the jobs it reads. A job whose cached result carries its
+//! study's seed and evaluation data, its own settings, the keys of the jobs it reads, and
+//! for a family's training its revision (from 2 on). A job whose cached result carries its
 //! current key is up to date and never recomputed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -290,6 +291,9 @@ struct KeyInput<'a> {
     eval: Option<&'a EvalSelection>,
     task: &'a Task,
     deps: Vec<&'a str>,
+    /// A training job's family revision ([`ae_models::family::Family::revision`]) from 2 on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family_revision: Option<u32>,
 }
 
 impl Plan {
@@ -495,6 +499,7 @@ impl Plan {
             eval,
             task: &task,
             deps: deps.iter().map(|&d| self.jobs[d].key.as_str()).collect(),
+            family_revision: family_revision(&task),
         };
         let bytes = serde_json::to_vec(&input).expect("job settings serialise");
         let key = hex(&Sha256::digest(&bytes));
@@ -720,6 +725,16 @@ impl Cache {
 const KEY_PREFIX: usize = 16;
 
 /// `<job name>.<key prefix>`: the name of a job's result and model directory in the store.
+/// The revision of the family a training task trains, where it is 2 or more (the part of the
+/// key a family's numerics change adds; none at revision 1, so earlier keys stand).
+fn family_revision(task: &Task) -> Option<u32> {
+    match task {
+        Task::Train { run } => run.variant.registered_family().map(|f| f.revision),
+        _ => None,
+    }
+    .filter(|&revision| revision > 1)
+}
+
 fn stored_name(job: &Job) -> String {
     format!("{}.{}", job.name, &job.key[..KEY_PREFIX])
 }
@@ -1010,6 +1025,33 @@ mod tests {
             a.job("seed42/anomaly_roc/vae_digit1").unwrap().key,
             c.job("seed42/anomaly_roc/vae_digit1").unwrap().key
         );
+    }
+
+    #[test]
+    fn a_family_revision_from_2_enters_its_training_key_alone() {
+        let e = experiment(&BASE.replace("\"vanilla\", \"vae\"", "\"tied\", \"contractive\""));
+        let plan = Plan::new(&e, &e.variants).unwrap();
+        let revision = |name: &str| family_revision(&plan.job(name).unwrap().task);
+        assert_eq!(revision("seed42/train/contractive_latent20"), Some(2));
+        assert_eq!(revision("seed42/train/tied_latent20"), None);
+        assert_eq!(revision("seed42/reconstruction/contractive"), None);
+        // Revision 1 (and every job but a family's training) keys as before the field was.
+        let input = |family_revision| KeyInput {
+            format_version: FORMAT_VERSION,
+            engine_version: 1,
+            name: "n",
+            seed: 1,
+            data: "d",
+            eval: None,
+            task: &plan.jobs[0].task,
+            deps: Vec::new(),
+            family_revision,
+        };
+        let text = serde_json::to_string(&input(None)).unwrap();
+        assert!(!text.contains("revision"), "{text}");
+        assert!(serde_json::to_string(&input(Some(2)))
+            .unwrap()
+            .contains("\"family_revision\":2"));
     }
 
     #[test]

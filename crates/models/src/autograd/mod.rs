@@ -1,6 +1,6 @@
 //! The autograd backend: a variant's autoencoder as candle-nn modules, trained by candle's
 //! automatic differentiation and Adam, with the fused engine's loss, BatchNorm and Adam as
-//! candle operations ([`fast`]).
+//! candle operations ([`ops`]).
 //!
 //! Built from the variant's description alone (network kind, bottleneck, schedule, input
 //! noise). Parameters live in one [`VarMap`] under the fused engine's names, so checkpoints

@@ -13,6 +13,11 @@
 //! - [`batch_norm_relu`]: BatchNorm in training mode (batch statistics, running statistics
 //!   moved as candle-nn's `BatchNorm` moves them) followed by ReLU; about fourteen operations
 //!   and a transposed copy before.
+//! - [`scale_columns`] and [`quadratic_rows`]: the contractive penalty's `P·diag(s)` and
+//!   `p_i·G·p_iᵀ`, whose backward passes skip candle's strided reductions and reuse the
+//!   forward pass's `P·G`.
+//! - [`imq_mmd`]: the Wasserstein autoencoder's MMD penalty with its gradients, from three
+//!   `gemm` products per kernel matrix (`ops/mmd.rs`).
 //! - [`Adam`]: PyTorch's Adam updating each variable in place in one pass
 //!   ([`crate::kernels::optim::update_chunk`]), where candle-nn's `AdamW` runs about fifteen allocating
 //!   tensor operations per variable.
@@ -20,6 +25,10 @@
 //! Every loop runs in a fixed order on one thread or in fixed chunks, so the results do not
 //! depend on the number of threads. `tests/fused_equals_autograd.rs` and the tests below
 //! check each against the plain candle operations it replaces.
+
+mod mmd;
+
+pub use self::mmd::imq_mmd;
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
@@ -410,6 +419,188 @@ impl CustomOp2 for MatMul {
             .then(|| Tensor::from_vec(db, (k, n), device))
             .transpose()?;
         Ok((a_grad, b_grad))
+    }
+}
+
+/// `p[i, k, j]·s[i, j]` for `p` of `[n, r, h]` and `s` of `[n, h]`: each sample's `r` rows
+/// scaled column by column by its own `s` (a contractive encoder's `P·diag(s)`), as one node.
+/// candle's broadcast multiplication gives the same values, but its backward pass reduces
+/// `g·p` over a middle dimension by strides and allocates broadcast copies; here
+/// `dp = g·s` and `ds[i, j] = Σ_k g[i, k, j]·p[i, k, j]` are single passes.
+///
+/// # Errors
+/// If the shapes do not fit or the tensors are not `f32` on the host.
+pub fn scale_columns(p: &Tensor, s: &Tensor) -> Result<Tensor> {
+    p.contiguous()?.apply_op2(&s.contiguous()?, ScaleColumns)
+}
+
+/// [`scale_columns`]'s operation.
+struct ScaleColumns;
+
+impl ScaleColumns {
+    /// `out[i, k, j] = p[i, k, j]·s[i, j]` for `h`-wide rows in groups of `r` per sample.
+    fn apply(p: &[f32], s: &[f32], (r, h): (usize, usize)) -> Vec<f32> {
+        let mut out = p.to_vec();
+        for (sample, s) in out
+            .chunks_exact_mut((r * h).max(1))
+            .zip(s.chunks_exact(h.max(1)))
+        {
+            for row in sample.chunks_exact_mut(h.max(1)) {
+                row.iter_mut().zip(s).for_each(|(v, s)| *v *= s);
+            }
+        }
+        out
+    }
+}
+
+impl CustomOp2 for ScaleColumns {
+    fn name(&self) -> &'static str {
+        "scale-columns"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (&[n, r, h], &[n2, h2]) = (l1.dims(), l2.dims()) else {
+            candle_core::bail!("scale-columns: shapes {:?}, {:?}", l1.shape(), l2.shape());
+        };
+        if (n, h) != (n2, h2) {
+            candle_core::bail!("scale-columns: shapes {:?}, {:?}", l1.shape(), l2.shape());
+        }
+        let out = Self::apply(values(s1, l1)?, values(s2, l2)?, (r, h));
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        p: &Tensor,
+        s: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (n, r, h) = p.dims3()?;
+        let device = p.device();
+        let d_p = if p.track_op() {
+            let d_p = with_values(grad, |g| with_values(s, |s| Self::apply(g, s, (r, h))))??;
+            Some(Tensor::from_vec(d_p, (n, r, h), device)?)
+        } else {
+            None
+        };
+        let d_s = if s.track_op() {
+            let d_s = with_values(grad, |g| {
+                with_values(p, |p| {
+                    let mut d_s = vec![0f32; n * h];
+                    let rows = (g.chunks_exact(h.max(1))).zip(p.chunks_exact(h.max(1)));
+                    for (k, (g, p)) in rows.enumerate() {
+                        let d_s = &mut d_s[(k / r.max(1)) * h..][..h];
+                        for ((d, g), p) in d_s.iter_mut().zip(g).zip(p) {
+                            *d += g * p;
+                        }
+                    }
+                    d_s
+                })
+            })??;
+            Some(Tensor::from_vec(d_s, (n, h), device)?)
+        } else {
+            None
+        };
+        Ok((d_p, d_s))
+    }
+}
+
+/// `q_i = p_i·G·p_iᵀ` for each row `p_i` of `p` (`[m, h]`) and a symmetric `gram` (`[h, h]`,
+/// a Gram matrix `W·Wᵀ`): the contractive penalty's quadratic forms as one node. Its forward
+/// pass keeps `P·G`, so the backward pass computes `dP = 2·diag(g)·P·G` without a product
+/// (candle's `mul` and `matmul` backward spend one `[m, h] x [h, h]` product on it) and
+/// `dG = Pᵀ·diag(g)·P` with one.
+///
+/// # Errors
+/// If the shapes do not fit, `gram` is not symmetric, or the tensors are not `f32` on the host.
+pub fn quadratic_rows(p: &Tensor, gram: &Tensor) -> Result<Tensor> {
+    p.contiguous()?.apply_op2(
+        &gram.contiguous()?,
+        QuadraticRows {
+            p_gram: Mutex::new(Vec::new()),
+        },
+    )
+}
+
+/// [`quadratic_rows`]'s operation; keeps the `P·G` its forward pass computed.
+struct QuadraticRows {
+    p_gram: Mutex<Vec<f32>>,
+}
+
+impl CustomOp2 for QuadraticRows {
+    fn name(&self) -> &'static str {
+        "quadratic-rows"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (&[m, h], &[h1, h2]) = (l1.dims(), l2.dims()) else {
+            candle_core::bail!("quadratic-rows: shapes {:?}, {:?}", l1.shape(), l2.shape());
+        };
+        if h1 != h || h2 != h {
+            candle_core::bail!("quadratic-rows: shapes {:?}, {:?}", l1.shape(), l2.shape());
+        }
+        let (p, gram) = (values(s1, l1)?, values(s2, l2)?);
+        let asymmetric = (0..h).any(|i| {
+            (0..i).any(|j| {
+                let (a, b) = (gram[i * h + j], gram[j * h + i]);
+                (a - b).abs() > 1e-4 * (1.0 + a.abs().max(b.abs()))
+            })
+        });
+        if asymmetric {
+            candle_core::bail!("quadratic-rows: the Gram matrix is not symmetric");
+        }
+        let mut p_gram = self.p_gram.lock().expect("no thread panics holding it");
+        p_gram.clear();
+        p_gram.resize(m * h, 0.0);
+        matmul_strided(&mut p_gram, p, (h, 1), gram, (h, 1), (m, h, h), false);
+        let q = (p.chunks_exact(h.max(1)).zip(p_gram.chunks_exact(h.max(1))))
+            .map(|(row, row_gram)| row.iter().zip(row_gram).map(|(a, b)| a * b).sum())
+            .collect();
+        Ok((CpuStorage::F32(q), Shape::from(m)))
+    }
+
+    fn bwd(
+        &self,
+        p: &Tensor,
+        gram: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (m, h) = p.dims2()?;
+        let device = p.device();
+        let g = grad.to_vec1::<f32>()?;
+        let p_gram = self.p_gram.lock().expect("no thread panics holding it");
+        let d_p = (p_gram.chunks_exact(h.max(1)).zip(&g))
+            .flat_map(|(row, &g)| row.iter().map(move |v| 2.0 * g * v))
+            .collect();
+        let d_p = Tensor::from_vec(d_p, (m, h), device)?;
+        let d_gram = if gram.track_op() {
+            let d_gram = with_values(p, |p| {
+                let scaled: Vec<f32> = (p.chunks_exact(h.max(1)).zip(&g))
+                    .flat_map(|(row, &g)| row.iter().map(move |v| g * v))
+                    .collect();
+                let mut d_gram = vec![0f32; h * h];
+                matmul_strided(&mut d_gram, p, (1, h), &scaled, (h, 1), (h, m, h), false);
+                d_gram
+            })?;
+            Some(Tensor::from_vec(d_gram, (h, h), device)?)
+        } else {
+            None
+        };
+        Ok((Some(d_p), d_gram))
     }
 }
 
@@ -889,6 +1080,89 @@ mod tests {
                     (f, p) => assert_eq!(f.is_some(), p.is_some()),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn scale_columns_and_its_gradients_equal_candles_broadcast_product() {
+        let dev = Device::Cpu;
+        // By hand: sample 0's rows [1, 2] and [3, 4] times s = [10, -1].
+        let hand = scale_columns(
+            &Tensor::new(&[[[1f32, 2.0], [3.0, 4.0]]], &dev).unwrap(),
+            &Tensor::new(&[[10f32, -1.0]], &dev).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            hand.to_vec3::<f32>().unwrap(),
+            [[[10.0, -2.0], [30.0, -4.0]]]
+        );
+        let p = Var::from_vec(grid(3 * 4, 5, 2.0, 0.1), (3, 4, 5), &dev).unwrap();
+        let s = Var::from_vec(grid(3, 5, 1.0, -0.2), (3, 5), &dev).unwrap();
+        let weights = Tensor::new(grid(3 * 4, 5, 2.0, 0.5), &dev)
+            .unwrap()
+            .reshape((3, 4, 5))
+            .unwrap();
+        let fast = scale_columns(p.as_tensor(), s.as_tensor()).unwrap();
+        let plain = p
+            .as_tensor()
+            .broadcast_mul(&s.as_tensor().unsqueeze(1).unwrap())
+            .unwrap();
+        close(&fast, &plain, 0.0);
+        let loss = |t: &Tensor| (t * &weights).unwrap().sum_all().unwrap();
+        let (fast_grads, plain_grads) = (
+            loss(&fast).backward().unwrap(),
+            loss(&plain).backward().unwrap(),
+        );
+        for var in [&p, &s] {
+            let t = var.as_tensor();
+            close(
+                fast_grads.get(t).unwrap(),
+                plain_grads.get(t).unwrap(),
+                1e-6,
+            );
+        }
+    }
+
+    #[test]
+    fn quadratic_rows_and_their_gradients_equal_candles() {
+        let dev = Device::Cpu;
+        // By hand: p = [1, 2], G = [[2, 1], [1, 3]]: 2 + 2·(1·2·1) + 3·4 = 18.
+        let hand = quadratic_rows(
+            &Tensor::new(&[[1f32, 2.0]], &dev).unwrap(),
+            &Tensor::new(&[[2f32, 1.0], [1.0, 3.0]], &dev).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(hand.to_vec1::<f32>().unwrap(), [18.0]);
+        let asymmetric = Tensor::new(&[[2f32, 1.0], [0.0, 3.0]], &dev).unwrap();
+        let p = Tensor::new(&[[1f32, 2.0]], &dev).unwrap();
+        let err = quadratic_rows(&p, &asymmetric).unwrap_err().to_string();
+        assert!(err.contains("not symmetric"), "{err}");
+
+        let p = Var::from_vec(grid(6, 4, 2.0, 0.1), (6, 4), &dev).unwrap();
+        let w = Var::from_vec(grid(4, 3, 1.0, -0.2), (4, 3), &dev).unwrap();
+        let weights = Tensor::new(grid(6, 1, 2.0, 0.5), &dev)
+            .unwrap()
+            .reshape(6)
+            .unwrap();
+        let gram = w.as_tensor().matmul(&w.as_tensor().t().unwrap()).unwrap();
+        let fast = quadratic_rows(p.as_tensor(), &gram).unwrap();
+        let plain = (p.as_tensor().matmul(&gram).unwrap() * p.as_tensor())
+            .unwrap()
+            .sum(1)
+            .unwrap();
+        close(&fast, &plain, 1e-5);
+        let loss = |t: &Tensor| (t * &weights).unwrap().sum_all().unwrap();
+        let (fast_grads, plain_grads) = (
+            loss(&fast).backward().unwrap(),
+            loss(&plain).backward().unwrap(),
+        );
+        for var in [&p, &w] {
+            let t = var.as_tensor();
+            close(
+                fast_grads.get(t).unwrap(),
+                plain_grads.get(t).unwrap(),
+                1e-5,
+            );
         }
     }
 

@@ -22,6 +22,7 @@ pub fn variant() -> Variant {
 /// Samples from N(0, I), a deterministic latent; `weight` weighs the adversarial loss.
 pub static FAMILY: Family = Family {
     name: "adversarial",
+    revision: 1,
     capabilities: Capabilities::SAMPLES,
     settings: &[Setting::new("weight", "at least 0", |v| v >= 0.0)],
     build: |variant, latent_dim, input_dim, device, rng| {

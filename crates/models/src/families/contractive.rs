@@ -25,6 +25,8 @@ pub fn variant() -> Variant {
 /// No prior, a deterministic latent; `lambda` weighs the penalty.
 pub static FAMILY: Family = Family {
     name: "contractive",
+    // 2: the Jacobian's products as fused nodes (`ops::scale_columns`, `ops::quadratic_rows`).
+    revision: 2,
     capabilities: Capabilities::NONE,
     settings: &[Setting::new("lambda", "at least 0", |v| v >= 0.0)],
     build: |variant, latent_dim, input_dim, device, rng| {
@@ -40,14 +42,13 @@ pub fn jacobian_norms(encoder: &Network, slopes: &[Tensor]) -> candle_core::Resu
     let eye = Tensor::eye(out, DType::F32, slopes[0].device())?;
     let mut p = eye.unsqueeze(0)?.broadcast_as((n, out, out))?;
     for (s, block) in slopes.iter().zip(encoder.blocks()).skip(1).rev() {
-        let rows = p.broadcast_mul(&s.unsqueeze(1)?)?.reshape((n * out, ()))?;
+        let rows = ops::scale_columns(&p, s)?.reshape((n * out, ()))?;
         p = ops::matmul(&rows, block.weight())?.reshape((n, out, ()))?;
     }
-    let p = p.broadcast_mul(&slopes[0].unsqueeze(1)?)?;
-    let p = p.reshape((n * out, ()))?;
+    let p = ops::scale_columns(&p, &slopes[0])?.reshape((n * out, ()))?;
     let w = encoder.blocks()[0].weight();
     let gram = ops::matmul(w, &w.t()?)?;
-    (ops::matmul(&p, &gram)? * &p)?.reshape((n, ()))?.sum(1)
+    ops::quadratic_rows(&p, &gram)?.reshape((n, out))?.sum(1)
 }
 
 /// The contractive autoencoder (trained by one Adam: [`OneAdam`]).

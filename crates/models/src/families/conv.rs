@@ -17,6 +17,7 @@ pub fn variant() -> Variant {
 /// No prior, a deterministic latent, no settings.
 pub static FAMILY: Family = Family {
     name: "conv",
+    revision: 1,
     capabilities: Capabilities::NONE,
     settings: &[],
     build: |variant, latent_dim, input_dim, device, rng| {

@@ -17,6 +17,7 @@ pub fn variant() -> Variant {
 /// No prior, a deterministic latent; `active` is the fraction of the latent units kept.
 pub static FAMILY: Family = Family {
     name: "k_sparse",
+    revision: 1,
     capabilities: Capabilities::NONE,
     settings: &[Setting::new("active", "in (0, 1]", |v| v > 0.0 && v <= 1.0)],
     build: |variant, latent_dim, input_dim, device, rng| {

@@ -19,6 +19,7 @@ pub fn variant() -> Variant {
 /// No prior, a deterministic latent, no settings.
 pub static FAMILY: Family = Family {
     name: "tied",
+    revision: 1,
     capabilities: Capabilities::NONE,
     settings: &[],
     build: |variant, latent_dim, input_dim, device, rng| {
