@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Plain-PyTorch timing of ONE training step for each of the nine bake-off variants
-(and three of ae-bakeoff's autoencoder families: `tied`, `contractive` and `conv`).
+(and ae-bakeoff's six autoencoder families: `tied`, `contractive`, `k_sparse`,
+`wasserstein`, `adversarial` and `conv`).
 
 This script is a yardstick so that the Rust engine of ae-bakeoff can be compared
 with PyTorch on the same CPU. It is NOT part of the Rust build; PyTorch is not a
@@ -79,7 +80,7 @@ VARIANTS = [
     "vq",
 ]
 # Autoencoder families of ae-bakeoff's autograd backend (not in the reference study).
-FAMILIES = ["tied", "contractive", "conv"]
+FAMILIES = ["tied", "contractive", "k_sparse", "wasserstein", "adversarial", "conv"]
 EXTRA_VARIANTS = ["stacked_stage1"] + FAMILIES
 EPOCH_SAMPLES = 55_000
 INPUT_DIM = 1024
@@ -291,6 +292,87 @@ class Contractive(AE):
         return bce + self.lam * norms.mean()
 
 
+class KSparse(AE):
+    """The `k_sparse` family at its final k: each code keeps its k = 5 largest of 20 units,
+    the rest zeroed (crates/models/src/families/k_sparse.rs); the loss is BCE alone."""
+
+    def __init__(self, k=5):
+        super().__init__(dense_encoder(DENSE_ENC), identity_bottleneck, dense_decoder(DENSE_DEC))
+        self.k = k
+
+    def loss(self, x):
+        e = self.encoder(x)
+        mask = torch.zeros_like(e).scatter_(1, e.topk(self.k, dim=1).indices, 1.0)
+        recon = self.decoder(e * mask)
+        return F.binary_cross_entropy(recon, x, reduction="sum") / x.shape[0]
+
+
+def imq_mmd(z, prior):
+    """The unbiased MMD estimate with the kernel C / (C + ||a - b||^2), C = 2 * latent_dim,
+    as crates/models/src/autograd/ops/mmd.rs computes it."""
+    n, d = z.shape
+    c = 2.0 * d
+
+    def kernel_sum(a, b):
+        sq = (a * a).sum(1, keepdim=True) + (b * b).sum(1).unsqueeze(0) - 2 * a @ b.t()
+        return (c / (c + sq.clamp(min=0))).sum()
+    pairs = n * (n - 1)
+    within = (kernel_sum(z, z) - n) / pairs + (kernel_sum(prior, prior) - n) / pairs
+    return within - 2 * kernel_sum(z, prior) / (n * n)
+
+
+class Wasserstein(AE):
+    """The `wasserstein` family: BCE + 10 * MMD between the codes and as many N(0, I) draws
+    (crates/models/src/families/wasserstein.rs)."""
+
+    def __init__(self, weight=10.0):
+        super().__init__(dense_encoder(DENSE_ENC), identity_bottleneck, dense_decoder(DENSE_DEC))
+        self.weight = weight
+
+    def loss(self, x):
+        z = self.encoder(x)
+        recon = self.decoder(z)
+        bce = F.binary_cross_entropy(recon, x, reduction="sum") / x.shape[0]
+        return bce + self.weight * imq_mmd(z, torch.randn_like(z))
+
+
+class Adversarial(AE):
+    """The `adversarial` family (crates/models/src/families/adversarial.rs): a discriminator
+    latent-256-256-1 (ReLUs) tells the codes from N(0, I) draws. A step is two updates, each
+    with its own Adam: the autoencoder on BCE + BCE(D(z), prior); then the discriminator on
+    BCE(D(prior draws), 1) + BCE(D(z), 0) with the step's codes."""
+
+    def __init__(self, weight=1.0):
+        super().__init__(dense_encoder(DENSE_ENC), identity_bottleneck, dense_decoder(DENSE_DEC))
+        self.discriminator = nn.Sequential(nn.Linear(LATENT_DIM, 256), nn.ReLU(),
+                                           nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 1))
+        self.weight = weight
+
+    def verdict(self, z, label):
+        logits = self.discriminator(z)
+        return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, label))
+
+    def optimizers(self):
+        autoencoder = list(self.encoder.parameters()) + list(self.decoder.parameters())
+        return (torch.optim.Adam(autoencoder, lr=1e-3),
+                torch.optim.Adam(self.discriminator.parameters(), lr=1e-3))
+
+    def train_step(self, x, optimizers):
+        autoencoder, critic = optimizers
+        autoencoder.zero_grad(set_to_none=True)
+        z = self.encoder(x)
+        recon = self.decoder(z)
+        loss = (F.binary_cross_entropy(recon, x, reduction="sum") / x.shape[0]
+                + self.weight * self.verdict(z, 1.0))
+        loss.backward()
+        autoencoder.step()
+        critic.zero_grad(set_to_none=True)
+        codes = z.detach()
+        (self.verdict(torch.randn_like(codes), 1.0) + self.verdict(codes, 0.0)).backward()
+        critic.step()
+        return loss
+
+
 def conv_autoencoder():
     """The `conv` family: 32x32 input, conv 1-48-96-192 (kernel 4, stride 2, padding 1, ReLU),
     linear 3072-20; linear 20-3072 (ReLU), transposed conv 192-96-48-1 (ReLU but the last)."""
@@ -331,6 +413,12 @@ def build(variant):
         return Tied()
     if variant == "contractive":
         return Contractive()
+    if variant == "k_sparse":
+        return KSparse()
+    if variant == "wasserstein":
+        return Wasserstein()
+    if variant == "adversarial":
+        return Adversarial()
     if variant == "conv":
         return conv_autoencoder()
     raise ValueError("unknown variant %r" % variant)
@@ -339,6 +427,11 @@ def build(variant):
 # ------------------------------------------------------------------ timing
 
 def make_step(model, opt):
+    """One training step; a model with optimizers of its own (adversarial) runs its own."""
+    if hasattr(model, "train_step"):
+        optimizers = model.optimizers()
+        return lambda x: model.train_step(x, optimizers)
+
     def step(x):
         opt.zero_grad(set_to_none=True)
         loss = model.loss(x)
@@ -474,7 +567,9 @@ def main(args):
         print("  %-16s %9.0f samples/s  (%.2f ms/step, loss %.2f)" % (v, rows[-1][1], rows[-1][2], loss),
               flush=True)
 
+    # A model with a step of its own (two optimizers) has no single forward/backward split.
     phase_variants = {"vanilla": ["vanilla"], "all": variants, "none": []}[args.phases]
+    phase_variants = [v for v in phase_variants if not hasattr(build(v), "train_step")]
     phases = [(v,) + time_phases(v, data, args) for v in phase_variants]
     busy1, wall1 = cpu_busy_seconds(), time.perf_counter()
     print()
