@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 
+use super::values;
 use crate::kernels::matmul::matmul_strided;
 
 /// The unbiased MMD estimate between the rows of `z` and `prior` (both `[n, d]`) with the
@@ -133,12 +134,6 @@ impl CustomOp2 for ImqMmd {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let values = |s: &'_ CpuStorage, l: &Layout| -> Result<Vec<f32>> {
-            match l.contiguous_offsets() {
-                Some((start, end)) => Ok(s.as_slice::<f32>()?[start..end].to_vec()),
-                None => candle_core::bail!("imq-mmd needs contiguous inputs"),
-            }
-        };
         let &[n, d] = l1.dims() else {
             candle_core::bail!("imq-mmd: codes {:?}", l1.shape());
         };
@@ -157,10 +152,10 @@ impl CustomOp2 for ImqMmd {
             grad.iter_mut().zip(&other).for_each(|(g, o)| *g += o);
             sum / f64::from(pairs)
         };
-        let within_z = within(&z, &mut grad_z);
-        let within_prior = within(&prior, &mut grad_prior);
+        let within_z = within(z, &mut grad_z);
+        let within_prior = within(prior, &mut grad_prior);
         let across = kernel_sum(
-            (&z, &prior),
+            (z, prior),
             d,
             c,
             false,
