@@ -724,7 +724,6 @@ impl Cache {
 /// whole key is checked inside the file).
 const KEY_PREFIX: usize = 16;
 
-/// `<job name>.<key prefix>`: the name of a job's result and model directory in the store.
 /// The revision of the family a training task trains, where it is 2 or more (the part of the
 /// key a family's numerics change adds; none at revision 1, so earlier keys stand).
 fn family_revision(task: &Task) -> Option<u32> {
@@ -735,6 +734,7 @@ fn family_revision(task: &Task) -> Option<u32> {
     .filter(|&revision| revision > 1)
 }
 
+/// `<job name>.<key prefix>`: the name of a job's result and model directory in the store.
 fn stored_name(job: &Job) -> String {
     format!("{}.{}", job.name, &job.key[..KEY_PREFIX])
 }
