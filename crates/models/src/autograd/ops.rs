@@ -176,7 +176,8 @@ impl CustomOp2 for BceMean {
 
 /// `x·Wᵀ + b` for `x` of `[n, in]`, `weight` of `[out, in]` and `bias` of `[out]` (a zero
 /// bias where `None`): candle-nn's `Linear` as one graph node, on the fused engine's `gemm`
-/// products, whose backward pass computes `dx = g·W`, `dW = gᵀ·x` and `db = Σ_rows g`.
+/// products, whose backward pass computes `dx = g·W`, `dW = gᵀ·x` and `db = Σ_rows g`, each
+/// only for an operand that tracks gradients (a detached weight costs no `dW` product).
 ///
 /// # Errors
 /// If the shapes do not fit or the tensors are not `f32` on the host.
@@ -308,7 +309,7 @@ impl CustomOp3 for Linear {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let ((n, k), (m, _)) = (x.dims2()?, weight.dims2()?);
         let device = x.device();
-        let x_tracks = x.track_op();
+        let (x_tracks, w_tracks) = (x.track_op(), weight.track_op());
         let (dx, dw, db) = with_values(grad, |g| {
             with_values(x, |x| {
                 with_matrix(weight, |w, w_strides| {
@@ -317,8 +318,11 @@ impl CustomOp3 for Linear {
                         matmul_strided(&mut dx, g, (m, 1), w, w_strides, (n, m, k), false);
                         dx
                     });
-                    let mut dw = vec![0f32; m * k];
-                    matmul_at_b(&mut dw, g, x, m, n, k, false);
+                    let dw = w_tracks.then(|| {
+                        let mut dw = vec![0f32; m * k];
+                        matmul_at_b(&mut dw, g, x, m, n, k, false);
+                        dw
+                    });
                     let mut db = vec![0f32; m];
                     for row in g.chunks_exact(m) {
                         db.iter_mut().zip(row).for_each(|(d, &v)| *d += v);
@@ -330,12 +334,14 @@ impl CustomOp3 for Linear {
         let x_grad = dx
             .map(|dx| Tensor::from_vec(dx, (n, k), device))
             .transpose()?;
-        let w_grad = Tensor::from_vec(dw, (m, k), device)?;
+        let w_grad = dw
+            .map(|dw| Tensor::from_vec(dw, (m, k), device))
+            .transpose()?;
         let b_grad = bias
             .track_op()
             .then(|| Tensor::from_vec(db, m, device))
             .transpose()?;
-        Ok((x_grad, Some(w_grad), b_grad))
+        Ok((x_grad, w_grad, b_grad))
     }
 }
 

@@ -56,9 +56,9 @@ impl Adversarial {
         })
     }
 
-    /// Mean BCE of the discriminator's verdict on codes `z` against `label` (1: prior).
-    fn verdict_loss(&self, z: &Tensor, label: f64) -> candle_core::Result<Tensor> {
-        let logits = self.discriminator.forward_t(z, true)?;
+    /// Mean BCE of the `discriminator`'s verdict on codes `z` against `label` (1: prior).
+    fn verdict_loss(discriminator: &Network, z: &Tensor, label: f64) -> candle_core::Result<Tensor> {
+        let logits = discriminator.forward_t(z, true)?;
         bce_sum(&logits, &(logits.ones_like()? * label)?)?.mean_all()
     }
 }
@@ -70,7 +70,9 @@ impl FamilyModel for Adversarial {
 
     fn objective(&self, x: &Tensor, train: bool, rng: &mut dyn RngCore) -> Result<Objective> {
         let mut objective = self.parts.autoencode(x, train, rng, &|e| Ok(e.clone()))?;
-        let fooling = (self.verdict_loss(&objective.latent, 1.0)? * self.weight)?;
+        // The autoencoder's update leaves the discriminator alone: no gradients for it.
+        let judge = self.discriminator.frozen()?;
+        let fooling = (Self::verdict_loss(&judge, &objective.latent, 1.0)? * self.weight)?;
         objective.regularizers.push(("adversarial", fooling));
         Ok(objective)
     }
@@ -89,7 +91,8 @@ impl TrainableModel for Adversarial {
             .minimize(&self.parts, &objective.total()?)?;
         let codes = objective.latent.detach();
         let prior = self.parts.prior(codes.dim(0)?, rng)?;
-        let critic = (self.verdict_loss(&prior, 1.0)? + self.verdict_loss(&codes, 0.0)?)?;
+        let d = &self.discriminator;
+        let critic = (Self::verdict_loss(d, &prior, 1.0)? + Self::verdict_loss(d, &codes, 0.0)?)?;
         self.critic.minimize(&self.parts, &critic)?;
         let mut terms = objective.terms()?;
         terms
@@ -141,8 +144,7 @@ mod tests {
             (1.0, (softplus(-2.0) + softplus(0.0)) / 2.0),
             (0.0, (softplus(2.0) + softplus(0.0)) / 2.0),
         ] {
-            let loss = m
-                .verdict_loss(&z, label)
+            let loss = Adversarial::verdict_loss(&m.discriminator, &z, label)
                 .unwrap()
                 .to_scalar::<f32>()
                 .unwrap();
