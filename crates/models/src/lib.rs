@@ -12,8 +12,9 @@
 //!    the kernels, no graph) for the variants built from parts. [`autograd`] is candle with
 //!    automatic differentiation: every variant built from parts, and the [`families`] (one
 //!    module each, new mechanisms on `autograd::parts`). The autograd backend computes with
-//!    the fused engine's kernels only through its custom operations, [`autograd::ops`]: the
-//!    one declared bridge, each op tested against the candle operations it replaces.
+//!    the fused engine's kernels, and runs its dense networks as single graph nodes, only
+//!    through its custom operations, [`autograd::ops`]: the one declared bridge, each op
+//!    tested against the candle operations it replaces.
 //! 3. **The kernels** ([`kernels`]): vectorised loops, matrix products, the BCE loss, Adam
 //!    and the random draws both backends share, so that they draw the same numbers.
 //!

@@ -267,22 +267,6 @@ impl Block {
         out.reshape((n, ()))
     }
 
-    /// The block on its parameters detached (the same storage, so it follows every update):
-    /// gradients pass through it to its input and stop at its parameters.
-    ///
-    /// # Errors
-    /// For a block with BatchNorm, whose running statistics a detached copy could not share.
-    pub fn frozen(&self) -> Result<Self> {
-        if self.batch_norm.is_some() {
-            candle_core::bail!("a block with BatchNorm cannot be frozen");
-        }
-        let bias = self.linear.bias().map(Tensor::detach);
-        Ok(Self {
-            linear: Linear::new(self.linear.weight().detach(), bias),
-            ..self.clone()
-        })
-    }
-
     /// The linear map's weight, `[out_dim, in_dim]`.
     pub fn weight(&self) -> &Tensor {
         self.linear.weight()
@@ -359,21 +343,6 @@ impl Network {
     /// A network of the given blocks.
     pub fn from_blocks(blocks: Vec<Block>) -> Self {
         Self { blocks }
-    }
-
-    /// The network on its parameters detached ([`Block::frozen`]): what a loss on its
-    /// output sends back reaches its input, and no product is spent on its weights'
-    /// gradients.
-    ///
-    /// # Errors
-    /// If a block has BatchNorm.
-    pub fn frozen(&self) -> Result<Self> {
-        let blocks = self
-            .blocks
-            .iter()
-            .map(Block::frozen)
-            .collect::<Result<_>>()?;
-        Ok(Self { blocks })
     }
 
     /// Number of blocks.
@@ -465,37 +434,5 @@ mod tests {
         let dense = decoder_spec(NetworkKind::Dense, 2, 1024);
         assert!(dense[0].batch_norm && dense[0].relu);
         assert!(!dense[2].batch_norm && !dense[2].relu);
-    }
-
-    #[test]
-    fn a_frozen_network_passes_gradients_to_its_input_alone() {
-        use rand::SeedableRng;
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, candle_core::DType::F32, &Device::Cpu);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let network = Network::new(&BlockSpec::mlp(&[3, 4, 1]), &varmap, vb, &mut rng).unwrap();
-        let x = Var::from_vec(
-            vec![0.5f32, -1.0, 2.0, 1.5, 0.25, -0.75],
-            (2, 3),
-            &Device::Cpu,
-        );
-        let x = x.unwrap();
-        let grads = |net: &Network| {
-            let out = net.forward_t(x.as_tensor(), true).unwrap();
-            out.sqr().unwrap().sum_all().unwrap().backward().unwrap()
-        };
-        let judge = network.frozen().unwrap();
-        let (live, frozen) = (grads(&network), grads(&judge));
-        let dx = |g: &candle_core::backprop::GradStore| g.get(&x).unwrap().to_vec2::<f32>();
-        assert_eq!(dx(&live).unwrap(), dx(&frozen).unwrap());
-        // No weight gradient is computed at all, not even one keyed by the detached copy.
-        for (block, copy) in network.blocks().iter().zip(judge.blocks()) {
-            assert!(live.get(block.weight()).is_some());
-            assert!(frozen.get(copy.weight()).is_none());
-        }
-        let with_bn = BlockSpec::hidden(3, 4);
-        let vb = VarBuilder::from_varmap(&varmap, candle_core::DType::F32, &Device::Cpu);
-        let bn = Network::new(&[with_bn], &varmap, vb.pp("bn"), &mut rng).unwrap();
-        assert!(bn.frozen().unwrap_err().to_string().contains("BatchNorm"));
     }
 }

@@ -18,6 +18,10 @@
 //!   forward pass's `P·G`.
 //! - [`imq_mmd`]: the Wasserstein autoencoder's MMD penalty with its gradients, from three
 //!   `gemm` products per kernel matrix (`ops/mmd.rs`).
+//! - [`Stack`]: a whole dense network (the fused engine's `Linear -> [BatchNorm] -> [ReLU]`
+//!   blocks) as one node, in the fused engine's column layout (`ops/stack.rs`); a family
+//!   whose graph needs no gradient of a weight trains through these
+//!   ([`super::parts::Parts::with_fused_stacks`]).
 //! - [`Adam`]: PyTorch's Adam updating each variable in place in one pass
 //!   ([`crate::kernels::optim::update_chunk`]), where candle-nn's `AdamW` runs about fifteen allocating
 //!   tensor operations per variable.
@@ -27,8 +31,10 @@
 //! check each against the plain candle operations it replaces.
 
 mod mmd;
+mod stack;
 
 pub use self::mmd::imq_mmd;
+pub use self::stack::{DenseBlock, Stack};
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
@@ -1057,6 +1063,17 @@ mod tests {
         let constant = x.as_tensor().detach();
         let out = linear(&constant, w.as_tensor(), None).unwrap();
         assert!(loss(&out).backward().unwrap().get(&constant).is_none());
+        // Nor does a weight that learns nothing, while the input's gradient stands.
+        let frozen = w.as_tensor().detach();
+        let grads = loss(&linear(x.as_tensor(), &frozen, None).unwrap())
+            .backward()
+            .unwrap();
+        assert!(grads.get(&frozen).is_none());
+        let live = loss(&linear(x.as_tensor(), w.as_tensor(), None).unwrap())
+            .backward()
+            .unwrap();
+        let dx = |g: &GradStore| g.get(x.as_tensor()).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(dx(&grads), dx(&live));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use candle_nn::{ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
 use super::network::{decoder_spec, encoder_spec, BlockSpec, Network};
-use super::ops::Adam;
+use super::ops::{Adam, DenseBlock, Stack};
 use super::scalar;
 use crate::checkpoint::{self, io_error, CheckpointError};
 use crate::config::TrainingConfig;
@@ -56,6 +56,14 @@ pub struct Parts {
     pub encoder: Network,
     /// `decoder.*`; its output is logits.
     pub decoder: Network,
+    /// The encoder's and the decoder's blocks.
+    specs: [Vec<BlockSpec>; 2],
+    /// The encoder and the decoder as fused stacks, which training runs in their place
+    /// ([`Parts::with_fused_stacks`]).
+    stacks: Option<[Stack; 2]>,
+    /// Every stack whose gradients an optimizer collects: those two and the family's own
+    /// ([`Parts::stack`]).
+    trained_stacks: Vec<Stack>,
 }
 
 impl Parts {
@@ -148,7 +156,71 @@ impl Parts {
             varmap,
             encoder,
             decoder,
+            specs: [specs.0.to_vec(), specs.1.to_vec()],
+            stacks: None,
+            trained_stacks: Vec::new(),
         })
+    }
+
+    /// The same parts, trained through the encoder and the decoder as fused stacks
+    /// ([`Stack`]: one graph node each, the fused engine's arithmetic); evaluation keeps the
+    /// candle modules. For a family whose graph needs no gradient of a weight (a tied or a
+    /// contractive one does).
+    ///
+    /// # Errors
+    /// If a block is a convolution, or the variant trains in stages.
+    pub fn with_fused_stacks(mut self) -> Result<Self, ModelError> {
+        if self.variant.schedule != crate::variant::Schedule::Joint {
+            return Err(ModelError::InvalidVariant(format!(
+                "variant `{}` trains in stages, which fused stacks do not run",
+                self.variant.name
+            )));
+        }
+        let [encoder, decoder] = [("encoder", 0), ("decoder", 1)].map(|(prefix, i)| {
+            let blocks = dense_blocks(&self.specs[i])?;
+            Ok::<_, ModelError>(Stack::new(&blocks, prefix, &self.varmap)?)
+        });
+        let stacks = [encoder?, decoder?];
+        self.trained_stacks.extend(stacks.iter().cloned());
+        self.stacks = Some(stacks);
+        Ok(self)
+    }
+
+    /// Another network of `spec` under `prefix` in the same var map (a discriminator), its
+    /// weights drawn from `rng`, as a fused stack whose gradients the optimizers collect.
+    ///
+    /// # Errors
+    /// If a block is a convolution.
+    pub fn stack(
+        &mut self,
+        prefix: &str,
+        spec: &[BlockSpec],
+        rng: &mut dyn RngCore,
+    ) -> Result<Stack, ModelError> {
+        self.network(prefix, spec, rng)?;
+        let stack = Stack::new(&dense_blocks(spec)?, prefix, &self.varmap)?;
+        self.trained_stacks.push(stack.clone());
+        Ok(stack)
+    }
+
+    /// Moves the parameter gradients that the stacks' backward passes left into `grads`.
+    pub fn add_stack_gradients(
+        &self,
+        grads: &mut candle_core::backprop::GradStore,
+    ) -> Result<(), ModelError> {
+        for stack in &self.trained_stacks {
+            stack.add_gradients(grads)?;
+        }
+        Ok(())
+    }
+
+    /// The encoder (`which` 0) or the decoder (1) on `x`: its fused stack in training where
+    /// there is one, the candle modules otherwise.
+    fn run(&self, which: usize, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        match (&self.stacks, train) {
+            (Some(stacks), true) => stacks[which].forward(x),
+            _ => [&self.encoder, &self.decoder][which].forward_t(x, train),
+        }
     }
 
     /// Another network of `spec` under `prefix` in the same var map (a discriminator), its
@@ -221,15 +293,32 @@ impl Parts {
         rng: &mut dyn RngCore,
         latent: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>,
     ) -> Result<Objective, ModelError> {
-        let e = self.encoder.forward_t(&self.input(x, train, rng)?, train)?;
+        let e = self.run(0, &self.input(x, train, rng)?, train)?;
         let z = latent(&e)?;
-        let logits = self.decoder.forward_t(&z, train)?;
+        let logits = self.run(1, &z, train)?;
         Ok(Objective {
             recon: self.reconstruction(&logits, x)?,
             regularizers: Vec::new(),
             latent: z,
         })
     }
+}
+
+/// A dense network's blocks as a fused stack's.
+fn dense_blocks(spec: &[BlockSpec]) -> Result<Vec<DenseBlock>, ModelError> {
+    spec.iter()
+        .map(|b| match b.conv {
+            None => Ok(DenseBlock {
+                in_dim: b.in_dim,
+                out_dim: b.out_dim,
+                batch_norm: b.batch_norm,
+                relu: b.relu,
+            }),
+            Some(_) => Err(ModelError::InvalidVariant(
+                "a fused stack has dense blocks only, not convolutions".into(),
+            )),
+        })
+        .collect()
 }
 
 impl std::fmt::Debug for Parts {
@@ -318,7 +407,9 @@ impl ParamGroup {
     pub fn minimize(&mut self, parts: &Parts, loss: &Tensor) -> Result<(), ModelError> {
         self.begin(parts, 1e-3)?;
         let adam = self.adam.as_mut().expect("begun above");
-        adam.step(&loss.backward()?)?;
+        let mut grads = loss.backward()?;
+        parts.add_stack_gradients(&mut grads)?;
+        adam.step(&grads)?;
         Ok(())
     }
 
@@ -581,4 +672,102 @@ pub fn by_chunks(
         out.extend(f(&t)?.flatten_all()?.to_vec1::<f32>()?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::families::wasserstein::FAMILY;
+
+    fn parts(variant: &Variant) -> Parts {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        Parts::new(&FAMILY, variant, 3, 64, &Device::Cpu, &mut rng).unwrap()
+    }
+
+    /// One Adam step through the fused stacks moves every parameter and running statistic as
+    /// one step through the candle modules does.
+    #[test]
+    fn a_step_through_fused_stacks_equals_one_through_the_modules() {
+        let vanilla = crate::variants::by_name("vanilla").unwrap();
+        let x: Vec<f32> = (0..6 * 64)
+            .map(|i| (i * 7919 % 101) as f32 / 101.0)
+            .collect();
+        let mut after = Vec::new();
+        for stacks in [false, true] {
+            let p = if stacks {
+                parts(&vanilla).with_fused_stacks().unwrap()
+            } else {
+                parts(&vanilla)
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            let objective = p.autoencode(&p.batch(&x).unwrap(), true, &mut rng, &|e| Ok(e.clone()));
+            let loss = objective.unwrap().total().unwrap();
+            let mut adam = ParamGroup::new(ParamGroup::AUTOENCODER);
+            adam.minimize(&p, &loss).unwrap();
+            let mut tensors: Vec<(String, Vec<f32>)> = vars(&p.varmap)
+                .into_iter()
+                .map(|(name, v)| (name, v.flatten_all().unwrap().to_vec1().unwrap()))
+                .collect();
+            tensors.sort_by(|a, b| a.0.cmp(&b.0));
+            after.push((scalar(&loss).unwrap(), tensors));
+        }
+        let ((plain_loss, plain), (fused_loss, fused)) = (&after[0], &after[1]);
+        assert!((plain_loss - fused_loss).abs() < 1e-4 * plain_loss.abs());
+        // Six dense blocks: 4 with BatchNorm (weight, gamma, beta, two running statistics),
+        // 2 with a bias (weight, bias).
+        assert_eq!(fused.len(), 4 * 5 + 2 * 2);
+        let start = parts(&vanilla);
+        let initial = vars(&start.varmap);
+        for ((name, a), (_, b)) in plain.iter().zip(fused) {
+            let moved = initial[name]
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                != *b;
+            // Every parameter learns and every running statistic moves: the fused stacks'
+            // gradients reached Adam, their statistics the vars.
+            assert!(moved, "{name} did not move");
+            // The code's bias has a true gradient of 0 (the decoder's first BatchNorm undoes
+            // any shift of every code), so its first Adam step is rounding noise over `eps`.
+            if name == "encoder.2.linear.bias" {
+                continue;
+            }
+            for (x, y) in a.iter().zip(b) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
+                    "{name}: {x} vs {y}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fused_stacks_refuse_convolutions_and_staged_training() {
+        let staged = parts(&crate::variants::by_name("stacked").unwrap()).with_fused_stacks();
+        assert!(staged.unwrap_err().to_string().contains("stages"));
+        let conv = crate::autograd::network::ConvSpec {
+            in_channels: 1,
+            out_channels: 2,
+            side: 8,
+            transposed: false,
+        };
+        let spec = [BlockSpec::conv(conv, true)];
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let vanilla = crate::variants::by_name("vanilla").unwrap();
+        let p = Parts::with_specs(
+            &FAMILY,
+            &vanilla,
+            (3, 64),
+            &Device::Cpu,
+            &mut rng,
+            &spec,
+            &[],
+        );
+        let err = p.unwrap().with_fused_stacks().unwrap_err().to_string();
+        assert!(err.contains("convolutions"), "{err}");
+    }
 }
