@@ -11,6 +11,7 @@ pub mod bottleneck;
 pub mod network;
 pub mod ops;
 pub mod parts;
+pub mod spec;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,8 +22,9 @@ use candle_nn::{ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
 use self::bottleneck::TensorBottleneck;
-use self::network::{decoder_spec, encoder_spec, Network};
+use self::network::Network;
 use self::ops::Adam;
+use self::spec::{decoder_spec, encoder_spec};
 use crate::checkpoint::CheckpointError;
 use crate::config::{stage_of_epoch, TrainingConfig};
 use crate::kernels::noise;

@@ -23,7 +23,7 @@
 //!   whose graph needs no gradient of a weight trains through these
 //!   ([`super::parts::Parts::with_fused_stacks`]).
 //! - [`Adam`]: PyTorch's Adam updating each variable in place in one pass
-//!   ([`crate::kernels::optim::update_chunk`]), where candle-nn's `AdamW` runs about fifteen allocating
+//!   (the kernels' `optim::update_chunk`), where candle-nn's `AdamW` runs about fifteen allocating
 //!   tensor operations per variable.
 //!
 //! Every loop runs in a fixed order on one thread or in fixed chunks, so the results do not
@@ -34,7 +34,7 @@ mod mmd;
 mod stack;
 
 pub use self::mmd::imq_mmd;
-pub use self::stack::{DenseBlock, Stack};
+pub use self::stack::Stack;
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};

@@ -12,9 +12,10 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{ModuleT, VarBuilder, VarMap};
 use rand::RngCore;
 
-use super::network::{decoder_spec, encoder_spec, BlockSpec, Network};
-use super::ops::{Adam, DenseBlock, Stack};
+use super::network::Network;
+use super::ops::{Adam, Stack};
 use super::scalar;
+use super::spec::{decoder_spec, encoder_spec, BlockSpec};
 use crate::checkpoint::{self, io_error, CheckpointError};
 use crate::config::TrainingConfig;
 use crate::family::Family;
@@ -176,10 +177,8 @@ impl Parts {
                 self.variant.name
             )));
         }
-        let [encoder, decoder] = [("encoder", 0), ("decoder", 1)].map(|(prefix, i)| {
-            let blocks = dense_blocks(&self.specs[i])?;
-            Ok::<_, ModelError>(Stack::new(&blocks, prefix, &self.varmap)?)
-        });
+        let [encoder, decoder] = [("encoder", 0), ("decoder", 1)]
+            .map(|(prefix, i)| Stack::new(&self.specs[i], prefix, &self.varmap));
         let stacks = [encoder?, decoder?];
         self.trained_stacks.extend(stacks.iter().cloned());
         self.stacks = Some(stacks);
@@ -198,7 +197,7 @@ impl Parts {
         rng: &mut dyn RngCore,
     ) -> Result<Stack, ModelError> {
         self.network(prefix, spec, rng)?;
-        let stack = Stack::new(&dense_blocks(spec)?, prefix, &self.varmap)?;
+        let stack = Stack::new(spec, prefix, &self.varmap)?;
         self.trained_stacks.push(stack.clone());
         Ok(stack)
     }
@@ -302,23 +301,6 @@ impl Parts {
             latent: z,
         })
     }
-}
-
-/// A dense network's blocks as a fused stack's.
-fn dense_blocks(spec: &[BlockSpec]) -> Result<Vec<DenseBlock>, ModelError> {
-    spec.iter()
-        .map(|b| match b.conv {
-            None => Ok(DenseBlock {
-                in_dim: b.in_dim,
-                out_dim: b.out_dim,
-                batch_norm: b.batch_norm,
-                relu: b.relu,
-            }),
-            Some(_) => Err(ModelError::InvalidVariant(
-                "a fused stack has dense blocks only, not convolutions".into(),
-            )),
-        })
-        .collect()
 }
 
 impl std::fmt::Debug for Parts {
@@ -749,7 +731,7 @@ mod tests {
     fn fused_stacks_refuse_convolutions_and_staged_training() {
         let staged = parts(&crate::variants::by_name("stacked").unwrap()).with_fused_stacks();
         assert!(staged.unwrap_err().to_string().contains("stages"));
-        let conv = crate::autograd::network::ConvSpec {
+        let conv = crate::autograd::spec::ConvSpec {
             in_channels: 1,
             out_channels: 2,
             side: 8,

@@ -12,7 +12,7 @@
 //! autoencoder's update judges the codes through a frozen twin of the discriminator, and the
 //! discriminator judges prior draws and codes in one pass.
 
-use crate::autograd::network::BlockSpec;
+use crate::autograd::spec::BlockSpec;
 use crate::autograd::ops::{bce_mean, Stack};
 use crate::autograd::scalar;
 use crate::families::prelude::*;
@@ -51,7 +51,8 @@ struct Adversarial {
 
 impl Adversarial {
     fn new(mut parts: Parts, rng: &mut dyn RngCore) -> Result<Self> {
-        let d = parts.stack("discriminator", &BlockSpec::mlp(&[parts.latent_dim, 256, 256, 1]), rng)?;
+        let spec = BlockSpec::mlp(&[parts.latent_dim, 256, 256, 1]);
+        let d = parts.stack("discriminator", &spec, rng)?;
         Ok(Self {
             judge: d.frozen(),
             discriminator: d,
@@ -93,8 +94,7 @@ impl TrainableModel for Adversarial {
 
     fn train_step(&mut self, x: &[f32], rng: &mut dyn RngCore) -> Result<LossTerms> {
         let objective = self.objective(&self.parts.batch(x)?, true, rng)?;
-        self.autoencoder
-            .minimize(&self.parts, &objective.total()?)?;
+        ParamGroup::minimize(&mut self.autoencoder, &self.parts, &objective.total()?)?;
         let codes = objective.latent.detach();
         let both = Tensor::cat(&[&self.parts.prior(codes.dim(0)?, rng)?, &codes], 0)?;
         // The mean over prior draws plus the mean over codes: twice the mean over both.

@@ -5,7 +5,7 @@
 //! giving the logits. 865,269 parameters (the dense nine's vanilla: 782,814); identity
 //! bottleneck, reconstruction loss only.
 
-use crate::autograd::network::{BlockSpec, ConvSpec};
+use crate::autograd::spec::{BlockSpec, ConvSpec};
 use crate::families::prelude::*;
 
 /// convolutional encoder and decoder (48-96-192 channels), identity bottleneck.

@@ -4,7 +4,8 @@
 
 use candle_nn::{VarBuilder, VarMap};
 
-use crate::autograd::network::{Block, BlockSpec, Network};
+use crate::autograd::network::{Block, Network};
+use crate::autograd::spec::BlockSpec;
 use crate::families::prelude::*;
 
 /// dense, the decoder's weights are the encoder's transposed.

@@ -37,7 +37,7 @@ impl Network {
     }
 
     /// Dense decoder `latent -> w2 -> w1 -> output_dim` producing logits (the sigmoid is
-    /// applied by the loss or by [`crate::Autoencoder::decode`]).
+    /// applied by the loss or by [`crate::Model::decode`]).
     pub fn dense_decoder(latent_dim: usize, output_dim: usize, rng: &mut impl Rng) -> Self {
         let [w0, w1, w2] = dense_widths(output_dim, latent_dim);
         Self::new(vec![

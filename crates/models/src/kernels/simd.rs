@@ -34,7 +34,7 @@ pub(crate) use multiversion;
 /// Number of independent accumulators in [`sum`]: one AVX-512 register's worth.
 const LANES: usize = 16;
 
-/// Sum of `xs` over [`LANES`] interleaved partial sums (vectorisable, unlike a sequential
+/// Sum of `xs` over `LANES` interleaved partial sums (vectorisable, unlike a sequential
 /// float sum; the order is fixed, so the result is deterministic).
 #[inline(always)]
 pub fn sum(xs: &[f32]) -> f32 {

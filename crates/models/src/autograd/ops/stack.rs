@@ -20,23 +20,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::{values, with_values};
+use crate::autograd::spec::BlockSpec;
 use crate::fused::layers::Block;
 use crate::fused::network::Network;
 use crate::kernels::layout::{to_columns, to_rows, transpose_into};
-
-/// One block of a [`Stack`]: a linear map `in_dim -> out_dim`, then either BatchNorm and a
-/// ReLU (the linear map without bias) or, without BatchNorm, a bias and a ReLU if `relu`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DenseBlock {
-    /// Input width.
-    pub in_dim: usize,
-    /// Output width.
-    pub out_dim: usize,
-    /// BatchNorm (and a ReLU) after a bias-free linear map.
-    pub batch_norm: bool,
-    /// A ReLU at the end.
-    pub relu: bool,
-}
 
 /// A dense network over parameters of a var map, run forward in training mode as one node.
 /// Clones share the stack.
@@ -54,8 +41,6 @@ struct State {
     /// The var behind each of the network's named tensors, in its order, and whether it is a
     /// running statistic (copied back after a forward pass rather than trained).
     vars: Vec<(Var, bool)>,
-    /// Whether the stack leaves its parameters alone (no gradients, BatchNorm in eval mode).
-    frozen: bool,
     /// The last forward pass's input, one column per sample, and its number of samples.
     input: Vec<f32>,
     n: usize,
@@ -71,17 +56,22 @@ impl Stack {
     /// them), trained: its backward pass leaves their gradients.
     ///
     /// # Errors
-    /// If the var map lacks a parameter of the blocks or holds it in another shape, or a
-    /// block has BatchNorm without a ReLU.
-    pub fn new(blocks: &[DenseBlock], prefix: &str, varmap: &VarMap) -> Result<Self> {
+    /// If a block is a convolution or has BatchNorm without a ReLU, or the var map lacks a
+    /// parameter of the blocks or holds it in another shape.
+    pub fn new(blocks: &[BlockSpec], prefix: &str, varmap: &VarMap) -> Result<Self> {
         // The values drawn here are placeholders: every forward pass loads the vars'.
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let mut fused = Vec::with_capacity(blocks.len());
         for b in blocks {
-            fused.push(match (b.batch_norm, b.relu) {
-                (true, true) => Block::hidden(b.in_dim, b.out_dim, &mut rng),
-                (false, relu) => Block::affine(b.in_dim, b.out_dim, relu, &mut rng),
-                (true, false) => candle_core::bail!("{prefix}: BatchNorm without a ReLU"),
+            fused.push(match (b.conv, b.batch_norm, b.relu) {
+                (Some(_), _, _) => {
+                    candle_core::bail!(
+                        "{prefix}: a fused stack has dense blocks only, not convolutions"
+                    )
+                }
+                (None, true, true) => Block::hidden(b.in_dim, b.out_dim, &mut rng),
+                (None, false, relu) => Block::affine(b.in_dim, b.out_dim, relu, &mut rng),
+                (None, true, false) => candle_core::bail!("{prefix}: BatchNorm without a ReLU"),
             });
         }
         let network = Network::new(fused);
@@ -97,19 +87,13 @@ impl Stack {
                 _ => candle_core::bail!("no tensor `{}` of shape {:?}", t.name, t.shape),
             })
             .collect::<Result<_>>()?;
-        let state = State {
-            prefix: prefix.to_string(),
-            network,
-            vars,
-            frozen: false,
-            input: Vec::new(),
-            n: 0,
-            passes: 0,
-            grads: Vec::new(),
-        };
-        Ok(Self {
+        Ok(Self::of(State::new(prefix.to_string(), network, vars)))
+    }
+
+    fn of(state: State) -> Self {
+        Self {
             state: Arc::new(Mutex::new(state)),
-        })
+        }
     }
 
     /// The stack on `x` (`[n, in_dim]`) in training mode: BatchNorm normalises with the
@@ -159,19 +143,11 @@ impl Stack {
         for block in &mut network.blocks {
             block.set_frozen(true);
         }
-        let copy = State {
-            prefix: state.prefix.clone(),
+        Self::of(State::new(
+            state.prefix.clone(),
             network,
-            vars: state.vars.clone(),
-            frozen: true,
-            input: Vec::new(),
-            n: 0,
-            passes: 0,
-            grads: Vec::new(),
-        };
-        Self {
-            state: Arc::new(Mutex::new(copy)),
-        }
+            state.vars.clone(),
+        ))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -182,6 +158,25 @@ impl Stack {
 }
 
 impl State {
+    /// A stack's state before its first forward pass.
+    fn new(prefix: String, network: Network, vars: Vec<(Var, bool)>) -> Self {
+        Self {
+            prefix,
+            network,
+            vars,
+            input: Vec::new(),
+            n: 0,
+            passes: 0,
+            grads: Vec::new(),
+        }
+    }
+
+    /// Whether the stack leaves its parameters alone (no gradients, BatchNorm in eval mode):
+    /// its blocks are all frozen ([`Stack::frozen`]).
+    fn frozen(&self) -> bool {
+        self.network.blocks.iter().all(Block::is_frozen)
+    }
+
     /// Copies the vars' values into the network.
     fn load(&mut self) -> Result<()> {
         let mut named = Vec::new();
@@ -194,7 +189,7 @@ impl State {
 
     /// Copies the network's running statistics into their vars.
     fn store_running(&self) -> Result<()> {
-        if self.frozen {
+        if self.frozen() {
             return Ok(());
         }
         let mut named = Vec::new();
@@ -262,7 +257,7 @@ impl CustomOp2 for StackOp {
         let need_input = x.track_op();
         let dx = state.network.backward(&state.input, &g, n, need_input);
         let dx = dx.map(|d| to_rows(d, in_dim, n));
-        if !state.frozen {
+        if !state.frozen() {
             let mut params = Vec::new();
             state.network.params_mut(&mut params);
             let trained = state.vars.iter().filter(|(_, running)| !running);
@@ -289,18 +284,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::autograd::network::{BlockSpec, Network as Modules};
-
-    fn dense(spec: &[BlockSpec]) -> Vec<DenseBlock> {
-        spec.iter()
-            .map(|b| DenseBlock {
-                in_dim: b.in_dim,
-                out_dim: b.out_dim,
-                batch_norm: b.batch_norm,
-                relu: b.relu,
-            })
-            .collect()
-    }
+    use crate::autograd::network::Network as Modules;
 
     fn grid(n: usize, m: usize, scale: f32) -> Vec<f32> {
         (0..n * m)
@@ -327,7 +311,7 @@ mod tests {
         let vb = VarBuilder::from_varmap(varmap, DType::F32, &Device::Cpu);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let modules = Modules::new(spec, varmap, vb.pp("net"), &mut rng).unwrap();
-        (modules, Stack::new(&dense(spec), "net", varmap).unwrap())
+        (modules, Stack::new(spec, "net", varmap).unwrap())
     }
 
     #[test]
@@ -415,7 +399,7 @@ mod tests {
         let err = first.backward().unwrap_err().to_string();
         assert!(err.contains("ran forward again"), "{err}");
         let empty = VarMap::new();
-        let err = Stack::new(&dense(&BlockSpec::mlp(&[3, 2])), "net", &empty).unwrap_err();
+        let err = Stack::new(&BlockSpec::mlp(&[3, 2]), "net", &empty).unwrap_err();
         assert!(err.to_string().contains("net.0.linear.weight"), "{err}");
         let wide = Tensor::zeros((2, 4), DType::F32, &Device::Cpu).unwrap();
         assert!(stack

@@ -58,7 +58,7 @@ pub trait Bottleneck: Send + std::fmt::Debug {
     fn backward(&mut self, e: &[f32], grad_z: &[f32], n: usize) -> &[f32];
 
     /// Draws `n` latent codes from the prior, for variants that can sample: `[n, latent_dim]`,
-    /// one row per sample (the layout [`crate::Autoencoder::decode`] takes).
+    /// one row per sample (the layout [`crate::Model::decode`] takes).
     fn sample(&self, _n: usize, _rng: &mut dyn RngCore) -> Option<Vec<f32>> {
         None
     }
