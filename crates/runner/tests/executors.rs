@@ -244,6 +244,15 @@ fn wait_for_queue_to_drain(out: &Path) {
     }
 }
 
+/// Whether `bakeoff status` reports `job` of the study in `out` done.
+fn is_done(out: &Path, job: &str) -> bool {
+    let status = succeed(bakeoff(&["status", "--experiment", EXPERIMENT, "--out"]).arg(out));
+    text(&status.stdout).lines().any(|l| {
+        let mut words = l.split_whitespace();
+        words.next() == Some(job) && words.next() == Some("done")
+    })
+}
+
 /// (Jobs submitted, Slurm submissions made) from `submitted N jobs in M Slurm submissions`.
 fn submitted(output: &Output) -> (usize, usize) {
     let stdout = text(&output.stdout);
@@ -288,27 +297,39 @@ fn slurm_backend_gives_the_local_tables_and_completes_after_a_cancel() {
         text(&local.stderr)
     );
 
-    // Cancel a training element while it runs: the trainings' array is `bakeoff.0-train`.
+    // Cancel a training element while it runs: the trainings' array is `bakeoff.0-train`. A
+    // quick-profile training can finish between `squeue` seeing it run and `scancel` reaching
+    // it; then another running element is cancelled.
     let deadline = Instant::now() + Duration::from_secs(300);
-    let cancelled = loop {
+    let mut finished_first: Vec<String> = Vec::new();
+    let job = loop {
         let ours = ledger(&out);
         let running = squeue().into_iter().find_map(|(id, state, name)| {
             let (_, job) = ours.iter().find(|(ours, _)| *ours == id)?;
-            (state == "RUNNING" && name == "bakeoff.0-train").then(|| (id, job.clone()))
+            let untried = !finished_first.contains(job);
+            (state == "RUNNING" && name == "bakeoff.0-train" && untried).then(|| (id, job.clone()))
         });
         if let Some((id, job)) = running {
             assert!(Command::new("scancel").arg(&id).status().unwrap().success());
-            break job;
+            while squeue().iter().any(|(queued, _, _)| *queued == id) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if !is_done(&out, &job) {
+                break job;
+            }
+            finished_first.push(job);
         }
+        let trainings_left = squeue()
+            .iter()
+            .any(|(_, _, name)| name == "bakeoff.0-train");
         assert!(
-            Instant::now() < deadline,
-            "no training element ever ran: {:?}",
+            Instant::now() < deadline && (trainings_left || finished_first.is_empty()),
+            "no training element was cancelled while it ran (finished first: {finished_first:?}): {:?}",
             squeue()
         );
         std::thread::sleep(Duration::from_millis(20));
     };
     wait_for_queue_to_drain(&out);
-    let job = cancelled;
     let status = succeed(bakeoff(&["status", "--experiment", EXPERIMENT, "--out"]).arg(&out));
     let status = text(&status.stdout);
     assert!(
